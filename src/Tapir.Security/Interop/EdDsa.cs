@@ -1,0 +1,124 @@
+// Pure EdDSA (RFC 8032 §5.1 Ed25519, §5.2 Ed448) through libcrypto: raw keys, empty context,
+// no prehash. Callers pass raw private seeds (32 / 57 bytes) and raw public keys (32 / 57 bytes).
+// A wrong-length key or signature, or a point that does not decode, verifies as false; only
+// caller mistakes on the signing side throw.
+using System.Security.Cryptography;
+
+namespace Tapir.Security.Interop;
+
+public enum EdCurve
+{
+    Ed25519,
+    Ed448,
+}
+
+public static class EdDsa
+{
+    public static int KeyLength(EdCurve curve) => curve == EdCurve.Ed25519 ? 32 : 57;
+
+    public static int SignatureLength(EdCurve curve) => curve == EdCurve.Ed25519 ? 64 : 114;
+
+    /// <summary>A fresh private key: RFC 8032 private keys are uniformly random bytes.</summary>
+    public static byte[] GeneratePrivateKey(EdCurve curve) => RandomNumberGenerator.GetBytes(KeyLength(curve));
+
+    public static byte[] PublicKeyOf(EdCurve curve, ReadOnlySpan<byte> privateKey)
+    {
+        using var key = PrivateKey(curve, privateKey);
+        var output = new byte[KeyLength(curve)];
+        nuint length = (nuint)output.Length;
+        if (LibCrypto.EVP_PKEY_get_raw_public_key(key, output, ref length) != 1 || length != (nuint)output.Length)
+        {
+            LibCrypto.ERR_clear_error();
+            throw new CryptographicException("libcrypto could not derive the EdDSA public key.");
+        }
+        return output;
+    }
+
+    public static byte[] Sign(EdCurve curve, ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
+    {
+        using var key = PrivateKey(curve, privateKey);
+        using var context = NewContext();
+        var signature = new byte[SignatureLength(curve)];
+        nuint length = (nuint)signature.Length;
+        if (LibCrypto.EVP_DigestSignInit(context, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, key) != 1
+            || LibCrypto.EVP_DigestSign(context, signature, ref length, message, (nuint)message.Length) != 1
+            || length != (nuint)signature.Length)
+        {
+            LibCrypto.ERR_clear_error();
+            throw new CryptographicException("libcrypto EdDSA signing failed.");
+        }
+        return signature;
+    }
+
+    public static bool Verify(EdCurve curve, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (publicKey.Length != KeyLength(curve) || signature.Length != SignatureLength(curve))
+        {
+            return false;
+        }
+        using var key = LibCrypto.EVP_PKEY_new_raw_public_key(Nid(curve), IntPtr.Zero, publicKey, (nuint)publicKey.Length);
+        if (key.IsInvalid)
+        {
+            LibCrypto.ERR_clear_error();
+            return false;
+        }
+        using var context = NewContext();
+        bool ok = LibCrypto.EVP_DigestVerifyInit(context, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, key) == 1
+            && LibCrypto.EVP_DigestVerify(context, signature, (nuint)signature.Length, message, (nuint)message.Length) == 1;
+        if (!ok)
+        {
+            LibCrypto.ERR_clear_error();
+        }
+        return ok;
+    }
+
+    /// <summary>True when the public key is a valid encoding of a curve point.</summary>
+    public static bool IsValidPublicKey(EdCurve curve, ReadOnlySpan<byte> publicKey)
+    {
+        if (publicKey.Length != KeyLength(curve))
+        {
+            return false;
+        }
+        using var key = LibCrypto.EVP_PKEY_new_raw_public_key(Nid(curve), IntPtr.Zero, publicKey, (nuint)publicKey.Length);
+        if (key.IsInvalid)
+        {
+            LibCrypto.ERR_clear_error();
+            return false;
+        }
+        return true;
+    }
+
+    private static EvpPKeyHandle PrivateKey(EdCurve curve, ReadOnlySpan<byte> privateKey)
+    {
+        if (privateKey.Length != KeyLength(curve))
+        {
+            throw new ArgumentException($"An {curve} private key is {KeyLength(curve)} bytes.", nameof(privateKey));
+        }
+        var key = LibCrypto.EVP_PKEY_new_raw_private_key(Nid(curve), IntPtr.Zero, privateKey, (nuint)privateKey.Length);
+        if (key.IsInvalid)
+        {
+            key.Dispose();
+            LibCrypto.ERR_clear_error();
+            throw new CryptographicException("libcrypto refused the EdDSA private key.");
+        }
+        return key;
+    }
+
+    private static EvpMdCtxHandle NewContext()
+    {
+        var context = LibCrypto.EVP_MD_CTX_new();
+        if (context.IsInvalid)
+        {
+            context.Dispose();
+            throw new CryptographicException("libcrypto could not allocate a digest context.");
+        }
+        return context;
+    }
+
+    private static int Nid(EdCurve curve) => curve switch
+    {
+        EdCurve.Ed25519 => LibCrypto.NidEd25519,
+        EdCurve.Ed448 => LibCrypto.NidEd448,
+        _ => throw new ArgumentOutOfRangeException(nameof(curve)),
+    };
+}

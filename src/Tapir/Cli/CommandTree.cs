@@ -1,0 +1,94 @@
+// The command tree of DESIGN §1. Every command exists with --help; a command whose issue has not
+// landed yet says so and exits 1, so nothing unbuilt can be mistaken for a success.
+using System.CommandLine;
+
+namespace Tapir.Cli;
+
+public static class CommandTree
+{
+    public static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "Configuration file (default /etc/tapir/tapir.toml; absent means built-in defaults).",
+        Recursive = true,
+    };
+
+    public static RootCommand Build(TextWriter output)
+    {
+        var root = new RootCommand("tapir: the DNS TAPIR security layer (internal CA, enrollment, signed aggregates, signed MQTT).");
+        root.Options.Add(ConfigOption);
+        root.Subcommands.Add(CoreCommands());
+        root.Subcommands.Add(EdgeCommands());
+        root.Subcommands.Add(Group("key", "Data-signing keys (JWK).",
+            NotBuilt("generate", "Print a new private JWK with kid and alg.", 3),
+            NotBuilt("public", "Print the public JWK of a private JWK file.", 3),
+            NotBuilt("thumbprint", "Print the RFC 7638 thumbprint of a JWK file.", 3)));
+        root.Subcommands.Add(Group("jws", "Offline JWS tools for reviewers.",
+            NotBuilt("sign", "Sign a file as a JWS.", 3),
+            NotBuilt("verify", "Verify a JWS against a JWKS and print its payload.", 3)));
+        root.Subcommands.Add(Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.",
+            NotBuilt("sign", "Add Content-Digest and a signature to a raw HTTP request.", 4),
+            NotBuilt("verify", "Verify a raw HTTP request's Content-Digest and signature.", 4)));
+        root.Subcommands.Add(NotBuilt("inspect", "Recognise and verify a captured request or JWS.", 4));
+        root.Subcommands.Add(VersionCommand.Build(output));
+        root.Subcommands.Add(BenchCommand.Build(output));
+        return root;
+    }
+
+    private static Command CoreCommands() => Group("core", "The core: CA, enrollment API, aggregate receiver, MQTT broker.",
+        NotBuilt("init", "Create the core state: CA, server certificate, data key, database.", 5),
+        NotBuilt("serve", "Run the HTTPS API and the MQTT broker.", 5),
+        Group("node", "Node lifecycle.",
+            NotBuilt("add", "Create a node and print its enrollment credentials.", 5),
+            NotBuilt("list", "List nodes.", 5),
+            NotBuilt("show", "Show one node.", 5),
+            NotBuilt("remove", "Remove a node and revoke its certificates.", 5)),
+        Group("aggregates", "Stored aggregates.",
+            NotBuilt("list", "List stored aggregates.", null),
+            NotBuilt("show", "Show one aggregate.", null),
+            NotBuilt("verify", "Re-verify stored signatures and digests.", null)),
+        NotBuilt("publish", "Sign a file with the core data key and publish it on MQTT.", null),
+        Group("key", "Core data keys.",
+            NotBuilt("rotate", "Add a new core data key and publish the trusted JWKS.", null)),
+        NotBuilt("mosquitto-config", "Write mosquitto.conf, ACL and CRL for an external broker.", null));
+
+    private static Command EdgeCommands() => Group("edge", "The edge agent on resolver hosts.",
+        NotBuilt("enroll", "Enroll with a credentials file and write the edge state.", 5),
+        NotBuilt("renew", "Renew the mTLS certificate now.", 5),
+        NotBuilt("submit", "Submit one RFC 9421-signed aggregate over mTLS.", null),
+        NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
+        NotBuilt("publish", "Sign and publish one MQTT message.", null));
+
+    internal static Command Group(string name, string description, params Command[] children)
+    {
+        var group = new Command(name, description);
+        foreach (var child in children)
+        {
+            group.Subcommands.Add(child);
+        }
+        return group;
+    }
+
+    /// <summary>A command whose implementation has not landed: it accepts any arguments and fails.</summary>
+    private static Command NotBuilt(string name, string description, int? issue)
+    {
+        var command = new Command(name, description + " (not built yet)") { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction((Func<ParseResult, int>)(parsed =>
+        {
+            string where = issue is int n ? $" (issue #{n})" : "";
+            throw new TapirException($"'{CommandPath(parsed)}' is not built yet{where}.");
+        }));
+        return command;
+    }
+
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Add(result.Command.Name);
+        }
+        names.Reverse();
+        names[0] = "tapir";
+        return string.Join(' ', names);
+    }
+}

@@ -1,0 +1,9 @@
+// Process exit codes (DESIGN §1).
+namespace Tapir.Cli;
+
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+}

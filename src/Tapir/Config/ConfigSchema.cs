@@ -1,0 +1,75 @@
+// Every key tapir.toml accepts, with its default (DESIGN §1, §3, §4, §5). Defaults make
+// `tapir core init` and `tapir core serve` work with no file: everything listens on this machine
+// and the URLs handed to edges point at 127.0.0.1. tapir.toml.example is checked against this list.
+namespace Tapir.Config;
+
+public static class ConfigSchema
+{
+    public static readonly IReadOnlyList<ConfigKey> Keys =
+    [
+        new("core", "state_dir", ConfigKind.String, "/var/lib/tapir/core", "Core state directory: CA, keys, database, aggregates.", NotEmpty),
+        new("core", "name", ConfigKind.String, "localhost", "DNS name of the core's TLS server certificate.", DnsName),
+        new("core", "server_addresses", ConfigKind.StringList, new[] { "127.0.0.1" }, "IP addresses added to the core server certificate's SAN."),
+        new("core", "listen", ConfigKind.String, "0.0.0.0:8443", "HTTPS API listen address (host:port).", HostPort),
+        new("core", "public_url", ConfigKind.String, "https://127.0.0.1:8443/", "Base URL of the HTTPS API handed to edges (nodeman_url, aggrec_url).", HttpsUrl),
+        new("core", "mqtt_listen", ConfigKind.String, "0.0.0.0:8883", "MQTT over TLS listen address (host:port).", HostPort),
+        new("core", "mqtt_url", ConfigKind.String, "mqtts://127.0.0.1:8883", "MQTT broker URL handed to edges.", MqttsUrl),
+        new("core", "certificate_lifetime", ConfigKind.Duration, TimeSpan.FromDays(30), "Default leaf certificate lifetime (1h to 397d).", Between(TimeSpan.FromHours(1), TimeSpan.FromDays(397))),
+        new("core", "enrollment_secret_lifetime", ConfigKind.Duration, TimeSpan.FromHours(24), "How long an enrollment secret stays valid.", Between(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30))),
+        new("core", "allow_p384_csr", ConfigKind.Boolean, false, "Accept P-384 keys in CSRs as well as P-256."),
+        new("core", "core_roles", ConfigKind.StringList, Array.Empty<string>(), "Certificate names that act as core roles (read aggregates, verified events)."),
+        new("core", "aggregate_types", ConfigKind.StringList, new[] { "histogram", "vector", "test" }, "Accepted aggregate types.", NonEmptyList),
+        new("core", "aggregate_content_types", ConfigKind.StringList, new[] { "application/vnd.apache.parquet", "application/binary" }, "Accepted aggregate content types.", NonEmptyList),
+        new("core", "aggregate_max_bytes", ConfigKind.Integer, 256L * 1024 * 1024, "Largest accepted aggregate body in bytes.", Positive),
+        new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30))),
+        new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
+        new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
+    ];
+
+    public static ConfigKey? Find(string section, string name) =>
+        Keys.FirstOrDefault(k => k.Section == section && k.Name == name);
+
+    /// <summary>A value written as it would stand in tapir.toml.</summary>
+    public static string Format(object value) => value switch
+    {
+        string s => $"\"{s}\"",
+        bool b => b ? "true" : "false",
+        long n => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        TimeSpan d => $"\"{Durations.Format(d)}\"",
+        string[] list => $"[{string.Join(", ", list.Select(Format))}]",
+        _ => throw new ArgumentException($"unexpected configuration value type {value.GetType()}", nameof(value)),
+    };
+
+    public static bool IsSection(string section) => Keys.Any(k => k.Section == section);
+
+    private static string? NotEmpty(object value) => ((string)value).Length == 0 ? "must not be empty" : null;
+
+    private static string? Positive(object value) => (long)value <= 0 ? "must be positive" : null;
+
+    private static string? NonEmptyList(object value) => ((string[])value).Length == 0 ? "must list at least one value" : null;
+
+    private static Func<object, string?> OneOf(params string[] allowed) =>
+        value => allowed.Contains((string)value) ? null : $"must be one of {string.Join(", ", allowed)}";
+
+    private static Func<object, string?> Between(TimeSpan min, TimeSpan max) =>
+        value => (TimeSpan)value < min || (TimeSpan)value > max ? $"must be between {Durations.Format(min)} and {Durations.Format(max)}" : null;
+
+    private static string? DnsName(object value) =>
+        Tapir.Security.Pki.NodeName.IsValid((string)value) ? null : "must be a lower-case DNS name (LDH labels, at most 253 octets)";
+
+    private static string? HostPort(object value)
+    {
+        string text = (string)value;
+        int colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text.AsSpan(colon + 1), out int port) && port is > 0 and < 65536
+            ? null : "must be host:port with a port from 1 to 65535";
+    }
+
+    private static string? HttpsUrl(object value) => Url((string)value, "https");
+
+    private static string? MqttsUrl(object value) => Url((string)value, "mqtts");
+
+    private static string? Url(string text, string scheme) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == scheme && uri.Host.Length > 0
+            ? null : $"must be an absolute {scheme}:// URL";
+}

@@ -1,0 +1,49 @@
+// The typed, immutable configuration the rest of the host reads. Built only by ConfigLoader from
+// values it has already checked against ConfigSchema.
+namespace Tapir.Config;
+
+public sealed record CoreConfig(
+    string StateDir,
+    string Name,
+    IReadOnlyList<string> ServerAddresses,
+    string Listen,
+    Uri PublicUrl,
+    string MqttListen,
+    Uri MqttUrl,
+    TimeSpan CertificateLifetime,
+    TimeSpan EnrollmentSecretLifetime,
+    bool AllowP384Csr,
+    IReadOnlyList<string> CoreRoles,
+    IReadOnlyList<string> AggregateTypes,
+    IReadOnlyList<string> AggregateContentTypes,
+    long AggregateMaxBytes,
+    TimeSpan AggregateMaxAge);
+
+public sealed record EdgeConfig(string StateDir);
+
+public sealed record LogConfig(string Level);
+
+public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log)
+{
+    public static TapirConfig Defaults { get; } = ConfigLoader.Parse("", "(defaults)", new Dictionary<string, string>());
+
+    internal static TapirConfig From(IReadOnlyDictionary<string, object> v) => new(
+        new CoreConfig(
+            StateDir: (string)v["core.state_dir"],
+            Name: (string)v["core.name"],
+            ServerAddresses: (string[])v["core.server_addresses"],
+            Listen: (string)v["core.listen"],
+            PublicUrl: new Uri((string)v["core.public_url"]),
+            MqttListen: (string)v["core.mqtt_listen"],
+            MqttUrl: new Uri((string)v["core.mqtt_url"]),
+            CertificateLifetime: (TimeSpan)v["core.certificate_lifetime"],
+            EnrollmentSecretLifetime: (TimeSpan)v["core.enrollment_secret_lifetime"],
+            AllowP384Csr: (bool)v["core.allow_p384_csr"],
+            CoreRoles: (string[])v["core.core_roles"],
+            AggregateTypes: (string[])v["core.aggregate_types"],
+            AggregateContentTypes: (string[])v["core.aggregate_content_types"],
+            AggregateMaxBytes: (long)v["core.aggregate_max_bytes"],
+            AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"]),
+        new EdgeConfig((string)v["edge.state_dir"]),
+        new LogConfig((string)v["log.level"]));
+}
