@@ -1,0 +1,98 @@
+// JSON as tapir accepts it from the wire: RFC 8259 UTF-8, no comments, no trailing commas, no
+// trailing data, bounded depth, and no object with the same member name twice (RFC 7515 §5.2 lets
+// a verifier refuse duplicates, and tapir always does: two parsers must never see two messages).
+using System.Text.Json;
+
+namespace Tapir.Security.Encoding;
+
+public static class StrictJson
+{
+    public const int MaxDepth = 16;
+
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, out JsonDocument? document, out Rejection why)
+    {
+        document = null;
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException)
+        {
+            why = Rejection.Malformed;
+            return false;
+        }
+        if (HasDuplicate(document.RootElement))
+        {
+            document.Dispose();
+            document = null;
+            why = Rejection.DuplicateMember;
+            return false;
+        }
+        why = Rejection.None;
+        return true;
+    }
+
+    private static bool HasDuplicate(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var member in element.EnumerateObject())
+                {
+                    if (!names.Add(member.Name) || HasDuplicate(member.Value))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (HasDuplicate(item))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A string member, or null when absent; false when present but not a string.</summary>
+    public static bool TryGetOptionalString(JsonElement obj, string name, out string? value)
+    {
+        value = null;
+        if (!obj.TryGetProperty(name, out var member))
+        {
+            return true;
+        }
+        if (member.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+        value = member.GetString();
+        return true;
+    }
+
+    /// <summary>A base64url member decoded strictly, or null when absent; false when malformed.</summary>
+    public static bool TryGetOptionalBase64Url(JsonElement obj, string name, out byte[]? value)
+    {
+        value = null;
+        if (!TryGetOptionalString(obj, name, out var text))
+        {
+            return false;
+        }
+        if (text is null)
+        {
+            return true;
+        }
+        if (!Base64Url.TryDecode(text, out var bytes))
+        {
+            return false;
+        }
+        value = bytes;
+        return true;
+    }
+}

@@ -1,0 +1,100 @@
+// A JWK set (RFC 7517 §5) as tapir trusts it: every key parses strictly, every key has a kid and
+// no kid appears twice, and symmetric and asymmetric keys are never mixed in one set, so a kid
+// can never be looked up as the wrong kind of key.
+using System.Text.Json;
+using Tapir.Security.Encoding;
+
+namespace Tapir.Security.Jose;
+
+public sealed class JwkSet
+{
+    private readonly Dictionary<string, Jwk> byKid;
+
+    public JwkSet(IEnumerable<Jwk> keys)
+    {
+        Keys = keys.ToList();
+        byKid = new Dictionary<string, Jwk>(StringComparer.Ordinal);
+        foreach (var key in Keys)
+        {
+            if (key.Kid is null || !byKid.TryAdd(key.Kid, key))
+            {
+                throw new ArgumentException("every key in a set needs a kid, and no kid may repeat", nameof(keys));
+            }
+        }
+        if (Keys.Any(k => k.IsSymmetric) && Keys.Any(k => !k.IsSymmetric))
+        {
+            throw new ArgumentException("a set may not mix symmetric and asymmetric keys", nameof(keys));
+        }
+    }
+
+    public IReadOnlyList<Jwk> Keys { get; }
+
+    public Jwk? Find(string? kid) => kid is not null && byKid.TryGetValue(kid, out var key) ? key : null;
+
+    public static bool TryParse(ReadOnlyMemory<byte> json, out JwkSet? set, out Rejection why)
+    {
+        set = null;
+        if (!StrictJson.TryParse(json, out var document, out why))
+        {
+            return false;
+        }
+        using (document)
+        {
+            var root = document!.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
+            {
+                why = Rejection.Malformed;
+                return false;
+            }
+            var parsed = new List<Jwk>();
+            var kids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var element in keys.EnumerateArray())
+            {
+                if (!JwkParser.TryParse(element, out var key, out why))
+                {
+                    return false;
+                }
+                if (key!.Kid is null)
+                {
+                    why = Rejection.Malformed;
+                    return false;
+                }
+                if (!kids.Add(key.Kid))
+                {
+                    why = Rejection.AmbiguousKeySet;
+                    return false;
+                }
+                parsed.Add(key);
+            }
+            if (parsed.Any(k => k.IsSymmetric) && parsed.Any(k => !k.IsSymmetric))
+            {
+                why = Rejection.AmbiguousKeySet;
+                return false;
+            }
+            set = new JwkSet(parsed);
+            return true;
+        }
+    }
+
+    /// <summary>The public set as JSON (a set holding oct keys cannot be published).</summary>
+    public string ToJson(bool includePrivate = false)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("keys");
+            foreach (var key in Keys)
+            {
+                if (key.IsSymmetric && !includePrivate)
+                {
+                    throw new InvalidOperationException("a set of symmetric keys has no public form");
+                }
+                key.WriteTo(writer, includePrivate);
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

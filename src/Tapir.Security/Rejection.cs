@@ -1,0 +1,50 @@
+// The one list of reasons untrusted input is refused. Values stay distinct so tests can assert
+// the exact reason and logs can say it; on the wire they collapse to a uniform status.
+namespace Tapir.Security;
+
+public enum Rejection
+{
+    None = 0,
+    /// <summary>Input larger than the caller's limit.</summary>
+    TooLarge,
+    /// <summary>Syntax: bad JSON, bad base64url, wrong structure, wrong lengths.</summary>
+    Malformed,
+    /// <summary>A JSON member (or structured-field key, or component) appears twice.</summary>
+    DuplicateMember,
+    /// <summary>The algorithm is missing, unknown, "none", or not in the verifier's allowed set.</summary>
+    AlgorithmNotAllowed,
+    /// <summary>The algorithm does not fit the key (family, curve, size, or the key's own alg).</summary>
+    KeyMismatch,
+    /// <summary>No trusted key has the kid (or there is no kid where one is required).</summary>
+    KeyNotFound,
+    /// <summary>The key is unusable: too small, not on the curve, wrong use or key_ops, weak RSA.</summary>
+    WeakOrInvalidKey,
+    /// <summary>A key set is ambiguous: duplicate kids, or symmetric and asymmetric keys mixed.</summary>
+    AmbiguousKeySet,
+    /// <summary>A crit header, or a header parameter tapir does not process (b64).</summary>
+    CriticalHeader,
+    /// <summary>A header parameter appears in both the protected and the unprotected header.</summary>
+    HeaderConflict,
+    /// <summary>A parameter that must be integrity protected (alg) is only in the unprotected header.</summary>
+    UnprotectedHeader,
+    /// <summary>A serialization the verifier was not told to accept.</summary>
+    SerializationNotAllowed,
+    /// <summary>The signature does not verify.</summary>
+    BadSignature,
+    /// <summary>A required component or parameter is missing.</summary>
+    ComponentMissing,
+    /// <summary>A parameter the profile does not allow.</summary>
+    ParameterNotAllowed,
+    /// <summary>The signature's created time is in the future beyond the allowed skew.</summary>
+    NotYetValid,
+    /// <summary>The signature has expired.</summary>
+    Expired,
+    /// <summary>The signature is older than the maximum age.</summary>
+    TooOld,
+    /// <summary>The message was already accepted once.</summary>
+    Replayed,
+    /// <summary>The body does not match its digest.</summary>
+    DigestMismatch,
+    /// <summary>The peer is not allowed this topic or action.</summary>
+    AclDenied,
+}
