@@ -1,6 +1,6 @@
-// base64url without padding (RFC 7515 §2, RFC 4648 §5), decoded strictly: only the 64 URL-safe
-// characters, no padding, no white space, no length of 1 mod 4, and the unused trailing bits must
-// be zero, so every byte string has exactly one accepted encoding.
+// base64url without padding (RFC 7515 §2, RFC 4648 §5), decoded strictly by hand: only the 64
+// URL-safe characters, no padding, no white space, no length of 1 mod 4, and the unused trailing
+// bits must be zero, so every byte string has exactly one accepted encoding.
 namespace Tapir.Security.Encoding;
 
 public static class Base64Url
@@ -14,30 +14,49 @@ public static class Base64Url
         {
             return false;
         }
+        var output = new byte[text.Length * 3 / 4];
+        int bits = 0, accumulator = 0, written = 0;
         foreach (char c in text)
         {
-            if (!(c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
+            int value = Value(c);
+            if (value < 0)
             {
                 return false;
             }
+            accumulator = (accumulator << 6) | value;
+            bits += 6;
+            if (bits >= 8)
+            {
+                bits -= 8;
+                output[written++] = (byte)(accumulator >> bits);
+                accumulator &= (1 << bits) - 1;
+            }
         }
-        byte[] decoded = System.Buffers.Text.Base64Url.DecodeFromChars(text);
-        // Canonical: re-encoding gives the same text, which rules out non-zero unused bits.
-        if (!text.SequenceEqual(Encode(decoded)))
+        if (accumulator != 0)
         {
-            return false;
+            return false; // non-zero unused bits: a second spelling of the same bytes
         }
-        data = decoded;
+        data = output;
         return true;
     }
 
-    public static bool TryDecode(ReadOnlySpan<byte> utf8, out byte[] data)
+    public static bool TryDecode(ReadOnlySpan<byte> ascii, out byte[] data)
     {
-        if (utf8.Length > 0 && utf8.ContainsAnyExceptInRange((byte)0x21, (byte)0x7e))
+        Span<char> chars = ascii.Length <= 1024 ? stackalloc char[ascii.Length] : new char[ascii.Length];
+        for (int i = 0; i < ascii.Length; i++)
         {
-            data = [];
-            return false;
+            chars[i] = (char)ascii[i];
         }
-        return TryDecode(System.Text.Encoding.ASCII.GetString(utf8), out data);
+        return TryDecode(chars, out data);
     }
+
+    private static int Value(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        '_' => 63,
+        _ => -1,
+    };
 }
