@@ -7,12 +7,12 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name 'packages.lock.json') Directory.Build.props
-DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates
+DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates python3 python3-jwcrypto
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps test demo bench clean
+.PHONY: all deps interop-peers test demo bench clean
 all: bin/tapir
 
 deps:
@@ -35,7 +35,15 @@ bin/tapir: $(SOURCES) | deps
 	@mkdir -p bin && rm -f bin/* && install -m 0755 build/publish/tapir bin/tapir
 	@ls -l bin/tapir
 
-test: bin/tapir
+# Interop peers for the tests: npm packages pinned by tests/interop/package-lock.json.
+interop-peers: deps
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	  else echo "make: node and npm are needed for the interop tests: sudo apt-get install nodejs npm" >&2; exit 1; fi; }
+	@if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules ]; then \
+	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error && touch node_modules; fi
+
+test: bin/tapir interop-peers
 	tests/run.sh
 
 demo: bin/tapir

@@ -50,12 +50,13 @@ internal static class Run
         return Process(Repo.Binary, args, environment);
     }
 
-    public static ProcessResult Process(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    public static ProcessResult Process(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? stdin = null)
     {
         var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
         foreach (var arg in args)
@@ -69,6 +70,11 @@ internal static class Run
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
         if (!process.WaitForExit(60_000))
         {
             process.Kill(entireProcessTree: true);
