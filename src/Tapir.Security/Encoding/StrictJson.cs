@@ -12,20 +12,28 @@ public static class StrictJson
     public static bool TryParse(ReadOnlyMemory<byte> utf8, out JsonDocument? document, out Rejection why)
     {
         document = null;
+        why = Rejection.Malformed;
+        // JsonDocument checks string contents lazily; tapir wants all of the input checked now.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            return false;
+        }
         try
         {
             document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth });
+            if (HasDuplicate(document.RootElement))
+            {
+                document.Dispose();
+                document = null;
+                why = Rejection.DuplicateMember;
+                return false;
+            }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            why = Rejection.Malformed;
-            return false;
-        }
-        if (HasDuplicate(document.RootElement))
-        {
-            document.Dispose();
+            // InvalidOperationException: an escape that decodes to invalid UTF-16 (a lone surrogate).
+            document?.Dispose();
             document = null;
-            why = Rejection.DuplicateMember;
             return false;
         }
         why = Rejection.None;
@@ -54,6 +62,9 @@ public static class StrictJson
                         return true;
                     }
                 }
+                return false;
+            case JsonValueKind.String:
+                _ = element.GetString(); // throws on a lone-surrogate escape, refused above
                 return false;
             default:
                 return false;

@@ -88,7 +88,12 @@ public static class JwsParser
                 }
                 foreach (var entry in list.EnumerateArray())
                 {
-                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature") || !TrySignature(entry, signatures, out why))
+                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature"))
+                    {
+                        why = Rejection.Malformed;
+                        return false;
+                    }
+                    if (!TrySignature(entry, signatures, out why))
                     {
                         return false;
                     }
