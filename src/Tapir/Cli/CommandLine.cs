@@ -9,7 +9,7 @@ public static class CommandLine
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = CommandTree.Build(output);
+        var root = CommandTree.Build(output, error);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

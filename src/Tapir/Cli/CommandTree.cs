@@ -12,19 +12,14 @@ public static class CommandTree
         Recursive = true,
     };
 
-    public static RootCommand Build(TextWriter output)
+    public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("tapir: the DNS TAPIR security layer (internal CA, enrollment, signed aggregates, signed MQTT).");
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(CoreCommands());
         root.Subcommands.Add(EdgeCommands());
-        root.Subcommands.Add(Group("key", "Data-signing keys (JWK).",
-            NotBuilt("generate", "Print a new private JWK with kid and alg.", 3),
-            NotBuilt("public", "Print the public JWK of a private JWK file.", 3),
-            NotBuilt("thumbprint", "Print the RFC 7638 thumbprint of a JWK file.", 3)));
-        root.Subcommands.Add(Group("jws", "Offline JWS tools for reviewers.",
-            NotBuilt("sign", "Sign a file as a JWS.", 3),
-            NotBuilt("verify", "Verify a JWS against a JWKS and print its payload.", 3)));
+        root.Subcommands.Add(KeyCommands.Build(output));
+        root.Subcommands.Add(JwsCommands.Build(output, error));
         root.Subcommands.Add(Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.",
             NotBuilt("sign", "Add Content-Digest and a signature to a raw HTTP request.", 4),
             NotBuilt("verify", "Verify a raw HTTP request's Content-Digest and signature.", 4)));
