@@ -1,0 +1,52 @@
+// Structured Field Values (RFC 9651, which extends RFC 8941 with Date and Display String):
+// bare items, parameters, items, inner lists, lists and dictionaries. Parameters and
+// dictionaries keep their order; repeated keys are reported by the parser so callers that must
+// refuse them (Signature-Input, Content-Digest) can.
+namespace Tapir.Security.Encoding;
+
+public enum SfKind
+{
+    Integer,
+    Decimal,
+    String,
+    Token,
+    ByteSequence,
+    Boolean,
+    Date,
+    DisplayString,
+}
+
+/// <summary>A bare item: Value is long (Integer, Date), decimal, string (String, Token, DisplayString), byte[] or bool.</summary>
+public readonly record struct SfBareItem(SfKind Kind, object Value)
+{
+    public static SfBareItem Integer(long v) => new(SfKind.Integer, v);
+    public static SfBareItem Decimal(decimal v) => new(SfKind.Decimal, v);
+    public static SfBareItem String(string v) => new(SfKind.String, v);
+    public static SfBareItem Token(string v) => new(SfKind.Token, v);
+    public static SfBareItem Bytes(byte[] v) => new(SfKind.ByteSequence, v);
+    public static SfBareItem Boolean(bool v) => new(SfKind.Boolean, v);
+
+    public string? AsString => Kind == SfKind.String ? (string)Value : null;
+    public long? AsInteger => Kind == SfKind.Integer ? (long)Value : null;
+    public byte[]? AsBytes => Kind == SfKind.ByteSequence ? (byte[])Value : null;
+}
+
+/// <summary>An item (Bare set) or an inner list (InnerList set), each with parameters.</summary>
+public sealed record SfMember(SfBareItem? Bare, IReadOnlyList<SfMember>? InnerList, IReadOnlyList<KeyValuePair<string, SfBareItem>> Parameters)
+{
+    public static SfMember Item(SfBareItem bare, params KeyValuePair<string, SfBareItem>[] parameters) => new(bare, null, parameters);
+
+    public bool IsInnerList => InnerList is not null;
+
+    public SfBareItem? Parameter(string key)
+    {
+        foreach (var p in Parameters)
+        {
+            if (p.Key == key)
+            {
+                return p.Value;
+            }
+        }
+        return null;
+    }
+}
