@@ -45,6 +45,8 @@ public enum Rejection
     Replayed,
     /// <summary>The body does not match its digest.</summary>
     DigestMismatch,
+    /// <summary>More signatures than the verifier accepts on one message.</summary>
+    TooManySignatures,
     /// <summary>The peer is not allowed this topic or action.</summary>
     AclDenied,
 }

@@ -26,9 +26,9 @@ public readonly record struct SfBareItem(SfKind Kind, object Value)
     public static SfBareItem Bytes(byte[] v) => new(SfKind.ByteSequence, v);
     public static SfBareItem Boolean(bool v) => new(SfKind.Boolean, v);
 
-    public string? AsString => Kind == SfKind.String ? (string)Value : null;
-    public long? AsInteger => Kind == SfKind.Integer ? (long)Value : null;
-    public byte[]? AsBytes => Kind == SfKind.ByteSequence ? (byte[])Value : null;
+    public string? AsString => Kind == SfKind.String ? Value as string : null;
+    public long? AsInteger => Kind == SfKind.Integer && Value is long n ? n : null;
+    public byte[]? AsBytes => Kind == SfKind.ByteSequence ? Value as byte[] : null;
 }
 
 /// <summary>An item (Bare set) or an inner list (InnerList set), each with parameters.</summary>

@@ -48,6 +48,37 @@ public sealed class Jwk
 
     internal byte[]? Secret { get; init; }
 
+    /// <summary>An OpenSSL-backed RSA object: public only, or the private key as PKCS#1 DER.</summary>
+    internal RSA CreateRsa()
+    {
+        var p = Rsa ?? throw new InvalidOperationException("not an RSA key");
+        var rsa = RSA.Create();
+        try
+        {
+            if (p.D is null)
+            {
+                rsa.ImportParameters(new RSAParameters { Modulus = Minimal(p.Modulus), Exponent = Minimal(p.Exponent) });
+                return rsa;
+            }
+            var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+            using (writer.PushSequence())
+            {
+                writer.WriteInteger(0);
+                foreach (var part in new[] { p.Modulus, p.Exponent, p.D, p.P, p.Q, p.DP, p.DQ, p.InverseQ })
+                {
+                    writer.WriteIntegerUnsigned(Minimal(part));
+                }
+            }
+            rsa.ImportRSAPrivateKey(writer.Encode(), out _);
+            return rsa;
+        }
+        catch
+        {
+            rsa.Dispose();
+            throw;
+        }
+    }
+
     internal EdCurve EdCurve => Curve == "Ed448" ? EdCurve.Ed448 : EdCurve.Ed25519;
 
     /// <summary>True when this key may make or check signatures with the algorithm (RFC 7518 §3).</summary>
@@ -201,7 +232,8 @@ public sealed class Jwk
         }
     }
 
-    private static byte[]? Minimal(byte[]? value)
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    internal static byte[]? Minimal(byte[]? value)
     {
         if (value is null)
         {

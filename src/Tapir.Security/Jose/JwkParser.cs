@@ -197,42 +197,34 @@ public static class JwkParser
             why = Rejection.WeakOrInvalidKey;
             return null;
         }
-        int half = (n.Length + 1) / 2;
         var parameters = new RSAParameters { Modulus = n, Exponent = e };
         if (present == 6)
         {
-            parameters.D = Pad(values["d"]!, n.Length);
-            parameters.P = Pad(values["p"]!, half);
-            parameters.Q = Pad(values["q"]!, half);
-            parameters.DP = Pad(values["dp"]!, half);
-            parameters.DQ = Pad(values["dq"]!, half);
-            parameters.InverseQ = Pad(values["qi"]!, half);
-            if (parameters.D is null || parameters.P is null || parameters.Q is null || parameters.DP is null || parameters.DQ is null || parameters.InverseQ is null)
+            // Kept unpadded: RSAParameters cannot hold keys with primes of unequal length (RFC 9421's
+            // test-key-rsa is one), so the private key is handed to OpenSSL as PKCS#1 DER instead.
+            parameters.D = values["d"];
+            parameters.P = values["p"];
+            parameters.Q = values["q"];
+            parameters.DP = values["dp"];
+            parameters.DQ = values["dq"];
+            parameters.InverseQ = values["qi"];
+            if (!RsaKeyRules.IsConsistentPrivateKey(parameters))
             {
+                why = Rejection.WeakOrInvalidKey;
                 return null;
             }
         }
+        var key = new Jwk(header.KeyType, null, header.Kid, null, header.Use, header.KeyOps) { Rsa = parameters };
         try
         {
-            using var rsa = RSA.Create(parameters);
+            using var rsa = key.CreateRsa();
         }
         catch (CryptographicException)
         {
             why = Rejection.WeakOrInvalidKey;
             return null;
         }
-        return new Jwk(header.KeyType, null, header.Kid, null, header.Use, header.KeyOps) { Rsa = parameters };
-    }
-
-    private static byte[]? Pad(byte[] value, int length)
-    {
-        if (value.Length > length)
-        {
-            return null;
-        }
-        var padded = new byte[length];
-        value.CopyTo(padded, length - value.Length);
-        return padded;
+        return key;
     }
 
     private static Jwk? Oct(JsonElement obj, Jwk header, ref Rejection why)

@@ -110,7 +110,7 @@ public static class JwkPem
 
     private static string WithRsa(Jwk key, Func<RSA, string> export)
     {
-        using var rsa = RSA.Create(key.Rsa!.Value);
+        using var rsa = key.CreateRsa();
         return export(rsa);
     }
 }

@@ -27,7 +27,7 @@ public static class JwsCrypto
             case JwsAlgorithm.HS256 or JwsAlgorithm.HS384 or JwsAlgorithm.HS512:
                 return Hmac(alg, key.Secret!, input);
             default:
-                using (var rsa = RSA.Create(key.Rsa!.Value))
+                using (var rsa = key.CreateRsa())
                 {
                     return rsa.SignData(input.ToArray(), JwsAlgorithms.Hash(alg), Padding(alg));
                 }
@@ -59,14 +59,9 @@ public static class JwsCrypto
                 byte[] expected = Hmac(alg, key.Secret!, input);
                 return signature.Length == expected.Length && CryptographicOperations.FixedTimeEquals(expected, signature);
             default:
-                var rsaParameters = key.Rsa!.Value;
-                if (signature.Length != rsaParameters.Modulus!.Length)
+                using (var rsa = key.PublicKey().CreateRsa())
                 {
-                    return false;
-                }
-                using (var rsa = RSA.Create(new RSAParameters { Modulus = rsaParameters.Modulus, Exponent = rsaParameters.Exponent }))
-                {
-                    return rsa.VerifyData(input, signature, JwsAlgorithms.Hash(alg), Padding(alg));
+                    return signature.Length == (rsa.KeySize + 7) / 8 && rsa.VerifyData(input, signature, JwsAlgorithms.Hash(alg), Padding(alg));
                 }
         }
     }

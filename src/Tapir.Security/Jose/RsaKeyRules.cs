@@ -23,6 +23,15 @@ internal static class RsaKeyRules
         return n.GetBitLength() >= MinimumBits && !n.IsEven && !e.IsEven && e >= 65537 && !HasRocaFingerprint(n);
     }
 
+    /// <summary>The CRT members agree with n and each other: p·q = n, dp = d mod (p−1), dq = d mod (q−1), qi·q ≡ 1 (mod p).</summary>
+    public static bool IsConsistentPrivateKey(System.Security.Cryptography.RSAParameters k)
+    {
+        static BigInteger I(byte[]? v) => new(v, isUnsigned: true, isBigEndian: true);
+        BigInteger n = I(k.Modulus), d = I(k.D), p = I(k.P), q = I(k.Q);
+        return p > 1 && q > 1 && p * q == n && d > 0
+            && I(k.DP) == d % (p - 1) && I(k.DQ) == d % (q - 1) && (I(k.InverseQ) * q) % p == 1;
+    }
+
     internal static bool HasRocaFingerprint(BigInteger n)
     {
         foreach (int p in RocaPrimes)

@@ -1,0 +1,134 @@
+// Reads an HTTP/1.1 message as captured from the wire (CRLF or bare LF line ends): start line,
+// field lines (obsolete line folding joined with one space, RFC 9421 §2.1), body by
+// Content-Length, or chunked with trailers. Used by the reviewer tools on captured requests.
+// Refuses: malformed start or field lines, a Content-Length that is not the body's length.
+using System.Globalization;
+using System.Text;
+
+namespace Tapir.Security.HttpSignatures;
+
+public static class HttpMessageText
+{
+    public static bool TryParse(ReadOnlySpan<byte> raw, string scheme, out HttpMessage? message)
+    {
+        message = null;
+        int headerEnd = FindHeaderEnd(raw, out int bodyStart);
+        if (headerEnd < 0)
+        {
+            return false;
+        }
+        string head = System.Text.Encoding.Latin1.GetString(raw[..headerEnd]);
+        var lines = head.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (!TryFields(lines.Skip(1), out var fields))
+        {
+            return false;
+        }
+        byte[] body = raw[bodyStart..].ToArray();
+        var trailers = new List<KeyValuePair<string, string>>();
+        bool chunked = fields.Any(f => f.Key.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase) && f.Value.Contains("chunked", StringComparison.OrdinalIgnoreCase));
+        if (chunked && !TryDechunk(body, out body, trailers))
+        {
+            return false;
+        }
+        var length = fields.Where(f => f.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase)).Select(f => f.Value).ToList();
+        if (!chunked && length.Count > 0 && (length.Count > 1 || !long.TryParse(length[0], NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n != body.Length))
+        {
+            return false;
+        }
+        string[] start = lines[0].Split(' ', 3);
+        if (start.Length >= 2 && start[0].StartsWith("HTTP/", StringComparison.Ordinal))
+        {
+            if (start[1].Length != 3 || !int.TryParse(start[1], NumberStyles.None, CultureInfo.InvariantCulture, out int status))
+            {
+                return false;
+            }
+            message = new HttpMessage { Status = status, Fields = fields, Trailers = trailers, Body = body, Scheme = scheme };
+            return true;
+        }
+        if (start.Length != 3 || !start[2].StartsWith("HTTP/", StringComparison.Ordinal) || start[0].Length == 0 || start[1].Length == 0)
+        {
+            return false;
+        }
+        message = new HttpMessage { Method = start[0], Target = start[1], Fields = fields, Trailers = trailers, Body = body, Scheme = scheme };
+        return true;
+    }
+
+    private static int FindHeaderEnd(ReadOnlySpan<byte> raw, out int bodyStart)
+    {
+        int crlf = raw.IndexOf("\r\n\r\n"u8);
+        int lf = raw.IndexOf("\n\n"u8);
+        if (crlf >= 0 && (lf < 0 || crlf < lf))
+        {
+            bodyStart = crlf + 4;
+            return crlf;
+        }
+        if (lf >= 0)
+        {
+            bodyStart = lf + 2;
+            return lf;
+        }
+        bodyStart = raw.Length;
+        return raw.Length > 0 ? raw.Length : -1;
+    }
+
+    private static bool TryFields(IEnumerable<string> lines, out List<KeyValuePair<string, string>> fields)
+    {
+        fields = [];
+        foreach (var line in lines)
+        {
+            if (line.Length > 0 && line[0] is ' ' or '\t')
+            {
+                if (fields.Count == 0)
+                {
+                    return false;
+                }
+                var last = fields[^1];
+                fields[^1] = new(last.Key, (last.Value + " " + line.Trim(' ', '\t')).Trim(' ', '\t'));
+                continue;
+            }
+            int colon = line.IndexOf(':');
+            if (colon <= 0 || line[..colon].Any(c => !SfTokenChar(c)))
+            {
+                return false;
+            }
+            fields.Add(new(line[..colon], line[(colon + 1)..].Trim(' ', '\t')));
+        }
+        return true;
+    }
+
+    private static bool SfTokenChar(char c) => c > ' ' && c < 0x7f && c is not ('(' or ')' or ',' or '/' or ':' or ';' or '<' or '=' or '>' or '?' or '@' or '[' or '\\' or ']' or '{' or '}' or '"');
+
+    private static bool TryDechunk(byte[] raw, out byte[] body, List<KeyValuePair<string, string>> trailers)
+    {
+        body = [];
+        var output = new List<byte>();
+        string text = System.Text.Encoding.Latin1.GetString(raw);
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        int i = 0;
+        while (i < lines.Count)
+        {
+            string size = lines[i++].Split(';')[0].Trim();
+            if (!int.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int n) || n < 0)
+            {
+                return false;
+            }
+            if (n == 0)
+            {
+                var rest = lines.Skip(i).TakeWhile(l => l.Length > 0);
+                if (!TryFields(rest, out var parsed))
+                {
+                    return false;
+                }
+                trailers.AddRange(parsed);
+                body = output.ToArray();
+                return true;
+            }
+            if (i >= lines.Count || lines[i].Length != n)
+            {
+                return false; // chunks in captured text are single lines
+            }
+            output.AddRange(System.Text.Encoding.Latin1.GetBytes(lines[i++]));
+        }
+        return false;
+    }
+}
