@@ -26,8 +26,16 @@ echo "== a tampered message is refused (exit 1)"
 sed 's/"signature":"./"signature":"A/' message.jws > tampered.jws
 if $tapir jws verify --jwks edge1.pub.jwk tampered.jws; then echo "unexpected success"; exit 1; fi
 echo
+echo "== the edge signs an aggregate submission (RFC 9421, edm profile + Content-Digest); a reviewer verifies the capture"
+printf 'POST /api/v1/aggregate/histogram HTTP/1.1\r\nHost: core.example.net:8443\r\nContent-Type: application/vnd.apache.parquet\r\n\r\nPAR1...PAR1' > aggregate.http
+$tapir key generate --alg EdDSA --kid edge1.example.net --out edge1-25519.jwk
+$tapir key public edge1-25519.jwk > edge1-25519.pub.jwk
+$tapir httpsig sign --key edge1-25519.jwk --keyid edge1.example.net aggregate.http > signed.http
+cat signed.http; echo
+$tapir httpsig verify --jwks edge1-25519.pub.jwk --max-age 1h signed.http
+echo
 echo "== not built yet (each says so and exits 1):"
-for cmd in "core init" "core serve" "edge enroll" "httpsig sign"; do
+for cmd in "core init" "core serve" "edge enroll" "edge submit"; do
   # shellcheck disable=SC2086
   if out=$($tapir $cmd 2>&1); then echo "unexpected success: $cmd"; exit 1; else echo "  $out"; fi
 done

@@ -53,6 +53,19 @@ public static class HttpMessageText
         return true;
     }
 
+    /// <summary>The message as HTTP/1.1 text with CRLF line ends (chunked bodies are written de-chunked).</summary>
+    public static byte[] Write(HttpMessage message)
+    {
+        var head = new StringBuilder();
+        head.Append(message.IsRequest ? $"{message.Method} {message.Target} HTTP/1.1" : $"HTTP/1.1 {message.Status:000}").Append("\r\n");
+        foreach (var (name, value) in message.Fields)
+        {
+            head.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+        head.Append("\r\n");
+        return [.. System.Text.Encoding.Latin1.GetBytes(head.ToString()), .. message.Body];
+    }
+
     private static int FindHeaderEnd(ReadOnlySpan<byte> raw, out int bodyStart)
     {
         int crlf = raw.IndexOf("\r\n\r\n"u8);

@@ -20,10 +20,8 @@ public static class CommandTree
         root.Subcommands.Add(EdgeCommands());
         root.Subcommands.Add(KeyCommands.Build(output));
         root.Subcommands.Add(JwsCommands.Build(output, error));
-        root.Subcommands.Add(Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.",
-            NotBuilt("sign", "Add Content-Digest and a signature to a raw HTTP request.", 4),
-            NotBuilt("verify", "Verify a raw HTTP request's Content-Digest and signature.", 4)));
-        root.Subcommands.Add(NotBuilt("inspect", "Recognise and verify a captured request or JWS.", 4));
+        root.Subcommands.Add(HttpSigCommands.Build(output));
+        root.Subcommands.Add(HttpSigCommands.BuildInspect(output));
         root.Subcommands.Add(VersionCommand.Build(output));
         root.Subcommands.Add(BenchCommand.Build(output));
         return root;
