@@ -33,14 +33,20 @@ public sealed class WycheproofJoseTests(ITestOutputHelper output)
     [Theory]
     [InlineData("wycheproof/json_web_signature_test.json")]
     [InlineData("wycheproof/json_web_key_test.json")]
+    [InlineData("wycheproof/json_web_crypto_test.json")]
     public void JsonWebSuites(string file)
     {
         using var doc = Vectors.Load(file);
-        int valid = 0, invalid = 0, stricter = 0;
+        int valid = 0, invalid = 0, stricter = 0, jwe = 0;
         var failures = new List<string>();
         var texts = new Dictionary<int, string>();
         foreach (var group in doc.RootElement.GetProperty("testGroups").EnumerateArray())
         {
+            if (group.GetProperty("tests").EnumerateArray().All(t => !t.TryGetProperty("jws", out _)))
+            {
+                jwe += group.GetProperty("tests").GetArrayLength(); // JWE is out of scope
+                continue;
+            }
             var setJson = group.TryGetProperty("public", out var pub) ? pub : group.GetProperty("private");
             // The JWK file gives sets; the JWS file gives a single key, taken as a set of one.
             string text = setJson.TryGetProperty("keys", out _) ? setJson.GetRawText() : $$"""{"keys":[{{setJson.GetRawText()}}]}""";
@@ -51,10 +57,13 @@ public sealed class WycheproofJoseTests(ITestOutputHelper output)
                 string result = test.Str("result");
                 var flags = test.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).ToList();
                 Rejection why = setWhy;
-                bool ok = setOk && Verify(set!, test.Str("jws"), flags.Contains("JsonSerialization"), out why);
+                var jws = test.GetProperty("jws");
+                string jwsText = jws.ValueKind == JsonValueKind.String ? jws.GetString()! : jws.GetRawText();
+                bool ok = setOk && Verify(set!, jwsText, flags.Contains("JsonSerialization"), out why);
                 Assert.NotEqual("acceptable", result);
-                texts[id] = test.Str("jws");
-                if (StricterThanSuite.TryGetValue(id, out var expectedWhy))
+                texts[id] = jwsText;
+                bool signatureFile = file.EndsWith("json_web_signature_test.json", StringComparison.Ordinal);
+                if (signatureFile && StricterThanSuite.TryGetValue(id, out var expectedWhy))
                 {
                     Assert.Equal("valid", result);
                     if (ok || why != expectedWhy)
@@ -64,9 +73,9 @@ public sealed class WycheproofJoseTests(ITestOutputHelper output)
                     stricter++;
                     continue;
                 }
-                if (IdenticalTo.TryGetValue(id, out int twin))
+                if (signatureFile && IdenticalTo.TryGetValue(id, out int twin))
                 {
-                    Assert.Equal(texts[twin], test.Str("jws"));
+                    Assert.Equal(texts[twin], jwsText);
                     Assert.True(ok, $"tcId {id} must be answered as its identical twin {twin}");
                     stricter++;
                     continue;
@@ -78,8 +87,8 @@ public sealed class WycheproofJoseTests(ITestOutputHelper output)
                 if (result == "valid") { valid++; } else { invalid++; }
             }
         }
-        output.WriteLine($"{file}: {valid} valid accepted, {invalid} invalid refused, {stricter} deliberate deviations (see StricterThanSuite, IdenticalTo)");
-        Assert.Equal(doc.RootElement.GetProperty("numberOfTests").GetInt32(), valid + invalid + stricter);
+        output.WriteLine($"{file}: {valid} valid accepted, {invalid} invalid refused, {stricter} deliberate deviations (see StricterThanSuite, IdenticalTo), {jwe} JWE tests not applicable");
+        Assert.Equal(doc.RootElement.GetProperty("numberOfTests").GetInt32(), valid + invalid + stricter + jwe);
         Assert.Empty(failures);
     }
 
