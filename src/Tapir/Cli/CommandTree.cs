@@ -16,8 +16,8 @@ public static class CommandTree
     {
         var root = new RootCommand("tapir: the DNS TAPIR security layer (internal CA, enrollment, signed aggregates, signed MQTT).");
         root.Options.Add(ConfigOption);
-        root.Subcommands.Add(CoreCommands());
-        root.Subcommands.Add(EdgeCommands());
+        root.Subcommands.Add(CoreGroup(output));
+        root.Subcommands.Add(EdgeGroup(output));
         root.Subcommands.Add(KeyCommands.Build(output));
         root.Subcommands.Add(JwsCommands.Build(output, error));
         root.Subcommands.Add(HttpSigCommands.Build(output));
@@ -27,14 +27,10 @@ public static class CommandTree
         return root;
     }
 
-    private static Command CoreCommands() => Group("core", "The core: CA, enrollment API, aggregate receiver, MQTT broker.",
-        NotBuilt("init", "Create the core state: CA, server certificate, data key, database.", 5),
-        NotBuilt("serve", "Run the HTTPS API and the MQTT broker.", 5),
-        Group("node", "Node lifecycle.",
-            NotBuilt("add", "Create a node and print its enrollment credentials.", 5),
-            NotBuilt("list", "List nodes.", 5),
-            NotBuilt("show", "Show one node.", 5),
-            NotBuilt("remove", "Remove a node and revoke its certificates.", 5)),
+    private static Command CoreGroup(TextWriter output) => Group("core", "The core: CA, enrollment API, aggregate receiver, MQTT broker.",
+        CoreCommands.Init(output),
+        CoreCommands.Serve(),
+        NodeCommands.Build(output),
         Group("aggregates", "Stored aggregates.",
             NotBuilt("list", "List stored aggregates.", null),
             NotBuilt("show", "Show one aggregate.", null),
@@ -44,9 +40,9 @@ public static class CommandTree
             NotBuilt("rotate", "Add a new core data key and publish the trusted JWKS.", null)),
         NotBuilt("mosquitto-config", "Write mosquitto.conf, ACL and CRL for an external broker.", null));
 
-    private static Command EdgeCommands() => Group("edge", "The edge agent on resolver hosts.",
-        NotBuilt("enroll", "Enroll with a credentials file and write the edge state.", 5),
-        NotBuilt("renew", "Renew the mTLS certificate now.", 5),
+    private static Command EdgeGroup(TextWriter output) => Group("edge", "The edge agent on resolver hosts.",
+        EdgeCommands.Enroll(output),
+        EdgeCommands.Renew(output),
         NotBuilt("submit", "Submit one RFC 9421-signed aggregate over mTLS.", null),
         NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
         NotBuilt("publish", "Sign and publish one MQTT message.", null));

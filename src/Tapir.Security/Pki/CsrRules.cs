@@ -1,0 +1,91 @@
+// CSR rules (DESIGN §3): the signature must verify (proof of possession), the key is ECDSA P-256
+// (P-384 when allowed), the subject is exactly CN=<name>, and the only extension request allowed
+// is a SAN of exactly DNS:<name>. Any other attribute or extension is refused with a reason.
+// Authorization returns the key to certify; issuance (CaProfile) sets every extension itself.
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Tapir.Security.Pki;
+
+public sealed record CsrAuthorization(PublicKey SubjectKey, string KeyDescription);
+
+public static class CsrRules
+{
+    public const int MaxPemLength = 8192;
+
+    public static bool TryAuthorize(string pem, string name, bool allowP384, out CsrAuthorization? authorization, out string reason)
+    {
+        authorization = null;
+        if (pem.Length > MaxPemLength)
+        {
+            reason = "CSR too large";
+            return false;
+        }
+        CertificateRequest request;
+        try
+        {
+            // Loading verifies the CSR's self-signature: proof that the requester holds the key.
+            request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        }
+        catch (CryptographicException)
+        {
+            reason = "CSR does not parse or its signature does not verify";
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            reason = "not a PEM CSR";
+            return false;
+        }
+        if (request.SubjectName.Name != $"CN={name}" || request.SubjectName.EnumerateRelativeDistinguishedNames().Count() != 1)
+        {
+            reason = $"subject must be exactly CN={name}";
+            return false;
+        }
+        if (request.OtherRequestAttributes.Count > 0)
+        {
+            reason = "CSR carries attributes other than an extension request";
+            return false;
+        }
+        foreach (var extension in request.CertificateExtensions)
+        {
+            if (extension is not X509SubjectAlternativeNameExtension san && extension.Oid?.Value != "2.5.29.17")
+            {
+                reason = $"CSR requests extension {extension.Oid?.Value}; only subjectAltName is allowed";
+                return false;
+            }
+            var parsed = new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
+            if (!SanIsExactly(parsed, name))
+            {
+                reason = $"subjectAltName must be exactly DNS:{name}";
+                return false;
+            }
+        }
+        using var ecdsa = request.PublicKey.GetECDsaPublicKey();
+        string? curve = ecdsa?.ExportParameters(false).Curve.Oid.Value switch
+        {
+            "1.2.840.10045.3.1.7" => "P-256",
+            "1.3.132.0.34" when allowP384 => "P-384",
+            _ => null,
+        };
+        if (curve is null)
+        {
+            reason = allowP384 ? "CSR key must be ECDSA P-256 or P-384" : "CSR key must be ECDSA P-256";
+            return false;
+        }
+        authorization = new CsrAuthorization(request.PublicKey, $"ECDSA {curve}");
+        reason = "";
+        return true;
+    }
+
+    private static bool SanIsExactly(X509SubjectAlternativeNameExtension san, string name)
+    {
+        var dns = san.EnumerateDnsNames().ToList();
+        var ips = san.EnumerateIPAddresses().ToList();
+        // Any other GeneralName (email, URI, ...) is invisible to both enumerations, so compare the
+        // encoding with the one a SAN of just DNS:name has.
+        var expected = new SubjectAlternativeNameBuilder();
+        expected.AddDnsName(name);
+        return dns.Count == 1 && dns[0] == name && ips.Count == 0 && expected.Build().RawData.AsSpan().SequenceEqual(san.RawData);
+    }
+}

@@ -1,0 +1,67 @@
+// `tapir edge enroll` and `tapir edge renew` (DESIGN §1, §4.2, §4.3).
+using System.CommandLine;
+using Tapir.Edge;
+using Tapir.Edge.Enroll;
+using Tapir.Edge.Renew;
+using Tapir.Security.Jose;
+
+namespace Tapir.Cli;
+
+public static class EdgeCommands
+{
+    public static Command Enroll(TextWriter output)
+    {
+        var credentials = new Option<string>("--credentials") { Description = "Credentials file from 'tapir core node add'.", Required = true };
+        var state = Settings.StateOption();
+        var alg = new Option<string>("--alg") { Description = "Data key algorithm (EdDSA, ES256, ES384, ES512, PS256..., RS256...).", DefaultValueFactory = _ => "EdDSA" };
+        var crv = new Option<string?>("--crv") { Description = "Curve for EdDSA: Ed25519 (default) or Ed448." };
+        var force = new Option<bool>("--force") { Description = "Enroll again over an enrolled state." };
+        var enroll = new Command("enroll", "Enroll with a credentials file and write the edge state.") { credentials, state, alg, crv, force };
+        enroll.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, cancel) =>
+        {
+            var config = Settings.Load(parsed);
+            if (!JwsAlgorithms.TryParse(parsed.GetValue(alg), out var algorithm) || JwsAlgorithms.IsHmac(algorithm))
+            {
+                throw new TapirException($"--alg: '{parsed.GetValue(alg)}' is not an asymmetric JWS algorithm.") { ExitCode = ExitCodes.Usage };
+            }
+            var creds = Enroller.ReadCredentials(parsed.GetValue(credentials)!);
+            var edge = new EdgeState(parsed.GetValue(state) ?? config.Edge.StateDir);
+            try
+            {
+                output.WriteLine(await Enroller.EnrollAsync(creds, edge, algorithm, parsed.GetValue(crv), parsed.GetValue(force), TimeProvider.System, cancel).ConfigureAwait(false));
+            }
+            catch (HttpRequestException e)
+            {
+                throw new TapirException($"cannot reach {creds.NodemanUrl}: {e.Message}");
+            }
+            return ExitCodes.Success;
+        }));
+        return enroll;
+    }
+
+    public static Command Renew(TextWriter output)
+    {
+        var state = Settings.StateOption();
+        var attempts = new Option<int>("--attempts") { Description = "Attempts before giving up (backoff between them).", DefaultValueFactory = _ => 3 };
+        var renew = new Command("renew", "Renew the mTLS certificate now.") { state, attempts };
+        renew.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, cancel) =>
+        {
+            var config = Settings.Load(parsed);
+            var edge = new EdgeState(parsed.GetValue(state) ?? config.Edge.StateDir);
+            if (!edge.IsEnrolled)
+            {
+                throw new TapirException($"{edge.Directory} is not enrolled; run 'tapir edge enroll' first.");
+            }
+            try
+            {
+                output.WriteLine(await Renewer.RenewWithRetryAsync(edge, TimeProvider.System, Math.Max(1, parsed.GetValue(attempts)), TimeSpan.FromSeconds(1), cancel).ConfigureAwait(false));
+            }
+            catch (HttpRequestException e)
+            {
+                throw new TapirException($"cannot reach the core: {e.Message}");
+            }
+            return ExitCodes.Success;
+        }));
+        return renew;
+    }
+}

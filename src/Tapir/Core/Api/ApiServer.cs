@@ -1,0 +1,92 @@
+// `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4): TLS 1.2/1.3 with the core's server
+// certificate; a client certificate is requested on every handshake and, when presented, must be
+// a live tapir identity (PeerValidator) or the handshake fails. Enroll, renew, ca and /healthz
+// work without one; the other endpoints require one, and every request re-checks it so a removal
+// also ends kept-alive connections.
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Logging;
+using Tapir.Cli;
+using Tapir.Core.Ca;
+using Tapir.Core.Enrollment;
+using Tapir.Logging;
+using Tapir.Storage;
+
+namespace Tapir.Core.Api;
+
+public static class ApiServer
+{
+    public static async Task RunAsync(CoreContext core, CancellationToken stop)
+    {
+        var validator = core.Validator;
+        validator.Refresh(core.Db(CoreDatabase.ValidSerials));
+        using var serverCertificate = core.State.ServerCertificate();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = core.Config.AggregateMaxBytes;
+            kestrel.Listen(Endpoint(core.Config.Listen), listen =>
+            {
+                // HTTP/1.1 only: what nodeman and aggrec clients speak, and the connection a
+                // revoked peer's request is dropped on is then exactly that peer's.
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCertificate,
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (certificate, _, _) => validator.NodeOf(certificate) is not null,
+                CheckCertificateRevocation = false,
+            });
+            });
+        });
+        await using var app = builder.Build();
+        app.Run(async context =>
+        {
+            try
+            {
+                await Router.Dispatch(core, validator, context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.Error($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message}");
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = 500;
+                }
+            }
+        });
+        await app.StartAsync(stop).ConfigureAwait(false);
+        Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                validator.Refresh(core.Db(CoreDatabase.ValidSerials));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        Log.Info("core API stopped");
+    }
+
+    private static IPEndPoint Endpoint(string listen)
+    {
+        int colon = listen.LastIndexOf(':');
+        string host = listen[..colon].Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            address = host == "localhost" ? IPAddress.Loopback : throw new TapirException($"core.listen: '{host}' is not an IP address.");
+        }
+        return new IPEndPoint(address, int.Parse(listen[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

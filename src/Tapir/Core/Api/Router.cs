@@ -1,0 +1,105 @@
+// The API's routes (DESIGN §4): a small explicit dispatcher, no reflection-based binding. Thin
+// handlers: read the bounded body, call the service, write the result, log every refusal with
+// node, client address and reason, and feed failures to the rate limiter.
+using Microsoft.AspNetCore.Http;
+using Tapir.Core.Ca;
+using Tapir.Core.Enrollment;
+using Tapir.Logging;
+using Tapir.Security.Pki;
+using Tapir.Storage;
+
+namespace Tapir.Core.Api;
+
+public static class Router
+{
+    public static async Task Dispatch(CoreContext core, PeerValidator validator, HttpContext context)
+    {
+        var request = context.Request;
+        string address = context.Connection.RemoteIpAddress?.ToString() ?? "-";
+        var certificate = context.Connection.ClientCertificate;
+        string? peer = certificate is null ? null : validator.NodeOf(certificate);
+        if (certificate is not null && peer is null)
+        {
+            // Valid at the handshake, revoked since: refuse and drop the connection.
+            Log.Warning($"{request.Method} {request.Path} from {address}: client certificate {certificate.SerialNumber} no longer valid");
+            await Write(context, ApiResult.Refuse(403, "client certificate revoked"));
+            context.Abort();
+            return;
+        }
+        string[] parts = request.Path.Value?.Trim('/').Split('/') ?? [];
+        ApiResult result = (request.Method, parts) switch
+        {
+            ("GET", ["healthz"]) => new ApiResult(200, "ok\n", "text/plain"),
+            ("GET", ["api", "v1", "ca"]) => NodeDirectory.Ca(core),
+            ("POST", ["api", "v1", "node", var name, "enroll"]) => await Limited(core, context, name, address, body => EnrollmentService.Enroll(core, name, body)),
+            ("POST", ["api", "v1", "node", var name, "renew"]) => await Limited(core, context, name, address, body => RenewalService.Renew(core, name, body, peer)),
+            (_, ["api", "v1", ..]) when peer is null => ApiResult.Refuse(401, "a tapir client certificate is required"),
+            ("GET", ["api", "v1", "jwks"]) => NodeDirectory.Jwks(core),
+            ("GET", ["api", "v1", "crl"]) => Crl(core),
+            ("GET", ["api", "v1", "node", var name, "public_key"]) => NodeDirectory.PublicKey(core, name, request.Headers.Accept.ToString().Contains("application/x-pem-file", StringComparison.Ordinal)),
+            ("GET", ["api", "v1", "node", var name, "configuration"]) => name == peer ? NodeDirectory.Configuration(core, name) : ApiResult.Refuse(403, "only the node itself reads its configuration"),
+            _ => ApiResult.Refuse(404, "no such endpoint"),
+        };
+        if (result.Status >= 400)
+        {
+            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Text}");
+        }
+        await Write(context, result);
+    }
+
+    private static async Task<ApiResult> Limited(CoreContext core, HttpContext context, string name, string address, Func<byte[], ApiResult> handle)
+    {
+        var now = core.Clock.GetUtcNow();
+        if (core.Failures.IsLimited(name, address, now))
+        {
+            return ApiResult.Refuse(429, "too many failed attempts; try later");
+        }
+        byte[]? body = await ReadBody(context.Request, EnrollmentService.MaxBodyBytes);
+        var result = body is null ? ApiResult.Refuse(413, "request body too large") : handle(body);
+        if (result.Status is >= 400 and < 500)
+        {
+            core.Failures.Fail(name, address, now);
+        }
+        else
+        {
+            Log.Info($"{context.Request.Path} from {address}: {result.Status}");
+        }
+        return result;
+    }
+
+    private static async Task<byte[]?> ReadBody(HttpRequest request, int limit)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit)
+            {
+                return null;
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    private static ApiResult Crl(CoreContext core)
+    {
+        var now = core.Clock.GetUtcNow();
+        var revoked = core.Db(CoreDatabase.Revoked).Select(r => (Convert.FromHexString(r.Serial), DateTimeOffset.FromUnixTimeSeconds(r.RevokedAt)));
+        byte[] crl = CaProfile.BuildCrl(core.State.Root, core.State.RootKey, revoked, now.ToUnixTimeSeconds(), now);
+        return new ApiResult(200, crl, "application/pkix-crl");
+    }
+
+    private static async Task Write(HttpContext context, ApiResult result)
+    {
+        context.Response.StatusCode = result.Status;
+        context.Response.ContentType = result.ContentType;
+        context.Response.ContentLength = result.Body.Length;
+        await context.Response.Body.WriteAsync(result.Body);
+    }
+}

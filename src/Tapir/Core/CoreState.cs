@@ -1,0 +1,91 @@
+// The core's state directory (DESIGN §1, §7): the P-256 root (ca.key 0600, ca.crt), the TLS
+// server certificate (server.key 0600, server.crt), the data-signing key (core-data.jwk 0600),
+// the SQLite database and the aggregate store. init creates it and refuses to overwrite.
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Data.Sqlite;
+using Tapir.Cli;
+using Tapir.Config;
+using Tapir.Security.Jose;
+using Tapir.Security.Pki;
+using Tapir.Storage;
+
+namespace Tapir.Core;
+
+public sealed class CoreState : IDisposable
+{
+    private CoreState(string directory, X509Certificate2 root, ECDsa rootKey, Jwk dataKey)
+    {
+        Directory = directory;
+        Root = root;
+        RootKey = rootKey;
+        DataKey = dataKey;
+    }
+
+    public string Directory { get; }
+
+    public X509Certificate2 Root { get; }
+
+    public ECDsa RootKey { get; }
+
+    public Jwk DataKey { get; }
+
+    public string CaFingerprint => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Root.RawData));
+
+    public JwkSet TrustedJwks => new([DataKey.PublicKey()]);
+
+    public string PathOf(string file) => Path.Combine(Directory, file);
+
+    public static void Init(string directory, CoreConfig config, string name, JwsAlgorithm alg, string? curve, DateTimeOffset now)
+    {
+        if (!NodeName.IsValid(name))
+        {
+            throw new TapirException($"'{name}' is not a lower-case DNS name.") { ExitCode = ExitCodes.Usage };
+        }
+        if (File.Exists(Path.Combine(directory, "ca.crt")) || File.Exists(Path.Combine(directory, CoreDatabase.FileName)))
+        {
+            throw new TapirException($"{directory} already holds a core state; refusing to overwrite it.");
+        }
+        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var root = CaProfile.CreateRoot(rootKey, $"tapir root CA {name}", now);
+        using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var addresses = config.ServerAddresses.Select(a => IPAddress.TryParse(a, out var ip) ? ip : throw new TapirException($"core.server_addresses: '{a}' is not an IP address."));
+        using var server = CaProfile.IssueLeaf(root, rootKey, new PublicKey(serverKey), name, LeafRole.Core, now, CaProfile.MaximumLeafLifetime, addresses);
+        var dataKey = JwkGenerator.Generate(alg, curve);
+        Pem.WriteKey(Path.Combine(directory, "ca.key"), rootKey);
+        Pem.WriteCertificate(Path.Combine(directory, "ca.crt"), root);
+        Pem.WriteKey(Path.Combine(directory, "server.key"), serverKey);
+        Pem.WriteCertificate(Path.Combine(directory, "server.crt"), server);
+        PrivateKeyFile.Write(Path.Combine(directory, "core-data.jwk"), System.Text.Encoding.UTF8.GetBytes(dataKey.ToJson(includePrivate: true) + "\n"));
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "aggregates"));
+        CoreDatabase.Open(Path.Combine(directory, CoreDatabase.FileName)).Dispose();
+    }
+
+    public static CoreState Load(string directory)
+    {
+        if (!File.Exists(Path.Combine(directory, "ca.crt")))
+        {
+            throw new TapirException($"{directory} holds no core state; run 'tapir core init' first.");
+        }
+        var root = Pem.ReadCertificate(Path.Combine(directory, "ca.crt"));
+        var rootKey = Pem.ReadKey(Path.Combine(directory, "ca.key"));
+        byte[] json = PrivateKeyFile.Read(Path.Combine(directory, "core-data.jwk"));
+        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey!.HasPrivateKey)
+        {
+            throw new TapirException($"{directory}/core-data.jwk is not a private JWK ({why}).");
+        }
+        return new CoreState(directory, root, rootKey, dataKey);
+    }
+
+    public X509Certificate2 ServerCertificate() => Pem.ReadCertificateWithKey(PathOf("server.crt"), PathOf("server.key"));
+
+    public SqliteConnection OpenDatabase() => CoreDatabase.Open(PathOf(CoreDatabase.FileName));
+
+    public void Dispose()
+    {
+        Root.Dispose();
+        RootKey.Dispose();
+    }
+}

@@ -1,0 +1,35 @@
+// What the enrollment, renewal and directory handlers share: the core state and configuration,
+// the one database connection with its writer lock, the failure limiter, the clock.
+using Microsoft.Data.Sqlite;
+using Tapir.Config;
+
+namespace Tapir.Core.Enrollment;
+
+public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnection db, TimeProvider clock)
+{
+    public CoreState State { get; } = state;
+
+    public CoreConfig Config { get; } = config;
+
+    public TimeProvider Clock { get; } = clock;
+
+    public FailureLimiter Failures { get; } = new();
+
+    public Ca.PeerValidator Validator { get; } = new(state.Root, clock);
+
+    /// <summary>Runs a database action under the single-writer lock (SqliteConnection is not thread-safe).</summary>
+    public T Db<T>(Func<SqliteConnection, T> action)
+    {
+        lock (db)
+        {
+            return action(db);
+        }
+    }
+
+    public string MqttTopic(string kind, string name) => kind switch
+    {
+        "config" => $"configuration/{name}/config",
+        "observations" => "observations/down/tapir-pop",
+        _ => $"status/up/{name}/tapir",
+    };
+}

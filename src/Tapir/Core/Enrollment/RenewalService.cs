@@ -1,0 +1,71 @@
+// POST /api/v1/node/{name}/renew (DESIGN §4.3): a JWS by the node's stored data key only, a fresh
+// timestamp, a CSR under the same rules, accepted once (its signature's digest is remembered for
+// twice the clock window). A presented client certificate must be the same node.
+using System.Security.Cryptography;
+using Tapir.Security.Jose;
+using Tapir.Security.Pki;
+using Tapir.Storage;
+
+namespace Tapir.Core.Enrollment;
+
+public static class RenewalService
+{
+    public static ApiResult Renew(CoreContext core, string name, byte[] body, string? clientNode)
+    {
+        var now = core.Clock.GetUtcNow();
+        var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
+        if (node is null)
+        {
+            return ApiResult.Refuse(404, "unknown node");
+        }
+        if (node.State != "enrolled" || node.DataKey is null)
+        {
+            return ApiResult.Refuse(403, $"node is {node.State}; only enrolled nodes renew");
+        }
+        if (clientNode is not null && clientNode != name)
+        {
+            return ApiResult.Refuse(403, "client certificate belongs to another node");
+        }
+        if (!JwsParser.TryParse(body, EnrollmentService.MaxBodyBytes, out var message, out var why) || message!.Signatures.Count != 1)
+        {
+            return ApiResult.Refuse(400, $"renewal must be a JWS with one signature ({why})");
+        }
+        if (!JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(node.DataKey), out var key, out _))
+        {
+            return ApiResult.Refuse(403, "stored data key unusable");
+        }
+        var policy = new JwsPolicy(JwsAlgorithms.Asymmetric, new JwkSet([key!])) { MaxBytes = EnrollmentService.MaxBodyBytes };
+        if (!JwsVerifier.TryVerify(message, policy, out _, out why))
+        {
+            return ApiResult.Refuse(401, $"renewal signature refused ({why})");
+        }
+        if (!EnrollmentPayload.TryParse(message.Payload, withPublicKey: false, out var payload, out string reason))
+        {
+            return ApiResult.Refuse(400, reason);
+        }
+        if (!payload!.IsFresh(now))
+        {
+            return ApiResult.Refuse(400, "timestamp is more than 300 s from the core's clock");
+        }
+        if (!CsrRules.TryAuthorize(payload.CsrPem, name, core.Config.AllowP384Csr, out var csr, out reason))
+        {
+            return ApiResult.Refuse(400, reason);
+        }
+        if (Issuance.Lifetime(core, payload.Lifetime) is not TimeSpan lifetime)
+        {
+            return ApiResult.Refuse(400, "x509_lifetime is below one hour");
+        }
+        byte[] digest = SHA256.HashData(message.Signatures[0].Value);
+        var (certificate, record, pem) = Issuance.Issue(core, csr!, name, lifetime, now);
+        using (certificate)
+        {
+            var replayUntil = now + 2 * EnrollmentPayload.MaxClockSkew;
+            if (!core.Db(db => CoreDatabase.CompleteRenewal(db, name, digest, replayUntil, record, pem, now)))
+            {
+                return ApiResult.Refuse(400, "renewal request replayed, or node removed meanwhile");
+            }
+            core.Validator.Add(record.Serial);
+            return ApiResult.Ok(Json.Object(w => Issuance.WriteCertificate(w, core, certificate, pem)));
+        }
+    }
+}

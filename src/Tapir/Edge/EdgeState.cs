@@ -1,0 +1,79 @@
+// The edge's state directory (DESIGN §7, issue #5): tls.key (0600), tls.crt, ca.crt,
+// datakey.jwk (0600), trusted.jwks, bootstrap.json. A renewal writes tls.key.next and
+// tls.crt.next, then renames key and certificate in turn; loading finishes a rename a crash
+// interrupted, so the pair on disk always matches and the old pair stays until the new one is whole.
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Tapir.Cli;
+using Tapir.Security.Jose;
+using Tapir.Storage;
+
+namespace Tapir.Edge;
+
+public sealed class EdgeState(string directory)
+{
+    public string Directory { get; } = directory;
+
+    public string PathOf(string file) => Path.Combine(Directory, file);
+
+    public bool IsEnrolled => File.Exists(PathOf("tls.crt")) && File.Exists(PathOf("datakey.jwk"));
+
+    public Jwk DataKey()
+    {
+        byte[] json = PrivateKeyFile.Read(PathOf("datakey.jwk"));
+        return JwkParser.TryParse(json, out var key, out var why) && key!.HasPrivateKey ? key : throw new TapirException($"{PathOf("datakey.jwk")}: not a private JWK ({why}).");
+    }
+
+    public X509Certificate2 Root() => Pem.ReadCertificate(PathOf("ca.crt"));
+
+    public X509Certificate2 Certificate() => Pem.ReadCertificate(PathOf("tls.crt"));
+
+    public X509Certificate2 TlsIdentity()
+    {
+        FinishInterruptedRenewal();
+        return Pem.ReadCertificateWithKey(PathOf("tls.crt"), PathOf("tls.key"));
+    }
+
+    public Bootstrap ReadBootstrap()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(PathOf("bootstrap.json")));
+        var root = doc.RootElement;
+        return new Bootstrap(root.GetProperty("name").GetString()!, new Uri(root.GetProperty("nodeman_url").GetString()!), root.GetRawText());
+    }
+
+    /// <summary>Writes a new TLS key and certificate so that the old pair is replaced only when the new one is whole.</summary>
+    public void ReplaceTls(ECDsa key, string certificatePem)
+    {
+        Pem.WriteKey(PathOf("tls.key.next"), key);
+        AtomicFile.WriteText(PathOf("tls.crt.next"), certificatePem, AtomicFile.PublicMode);
+        FinishInterruptedRenewal();
+    }
+
+    /// <summary>Completes a key/certificate swap that a crash interrupted (roll forward).</summary>
+    public void FinishInterruptedRenewal()
+    {
+        string keyNext = PathOf("tls.key.next"), crtNext = PathOf("tls.crt.next");
+        if (File.Exists(crtNext) && !File.Exists(keyNext) && File.Exists(PathOf("tls.key")) && Matches(PathOf("tls.key"), crtNext))
+        {
+            File.Move(crtNext, PathOf("tls.crt"), overwrite: true);
+        }
+        if (File.Exists(keyNext) && File.Exists(crtNext))
+        {
+            File.Move(keyNext, PathOf("tls.key"), overwrite: true);
+            File.Move(crtNext, PathOf("tls.crt"), overwrite: true);
+        }
+        File.Delete(keyNext); // a key without its certificate is an unfinished write: the old pair stands
+        Posix.FsyncDirectory(Directory);
+    }
+
+    private static bool Matches(string keyPath, string certificatePath)
+    {
+        using var key = Pem.ReadKey(keyPath);
+        using var certificate = Pem.ReadCertificate(certificatePath);
+        using var publicKey = certificate.GetECDsaPublicKey();
+        return publicKey is not null && publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
+    }
+}
+
+public sealed record Bootstrap(string Name, Uri NodemanUrl, string Json);

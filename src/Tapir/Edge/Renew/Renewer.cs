@@ -1,0 +1,79 @@
+// Certificate renewal (DESIGN §4.3): a new P-256 key and CSR, a JWS by the data key only, posted
+// over mTLS with the current certificate; the new pair replaces the old only once fully written.
+// A failed attempt keeps the old certificate and is retried with exponential backoff and jitter.
+// The agent renews at two thirds of the lifetime (DueAt).
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Tapir.Cli;
+using Tapir.Core.Enrollment;
+using Tapir.Edge.Enroll;
+using Tapir.Logging;
+using Tapir.Security.Jose;
+using Tapir.Security.Pki;
+
+namespace Tapir.Edge.Renew;
+
+public static class Renewer
+{
+    /// <summary>When to renew: two thirds into the lifetime, minus up to 5% of it as jitter.</summary>
+    public static DateTimeOffset DueAt(X509Certificate2 certificate)
+    {
+        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
+        var lifetime = new DateTimeOffset(certificate.NotAfter.ToUniversalTime()) - notBefore;
+        var jitter = TimeSpan.FromTicks((long)(lifetime.Ticks * 0.05 * Random.Shared.NextDouble()));
+        return notBefore + lifetime * 2 / 3 - jitter;
+    }
+
+    public static async Task<string> RenewWithRetryAsync(EdgeState state, TimeProvider clock, int attempts, TimeSpan firstDelay, CancellationToken cancel)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RenewAsync(state, clock, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt < attempts && e is TapirException or HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
+            {
+                var delay = firstDelay * Math.Pow(2, attempt - 1) * (0.75 + 0.5 * Random.Shared.NextDouble());
+                Log.Warning($"renewal attempt {attempt} failed ({e.Message}); keeping the current certificate, retrying in {delay.TotalSeconds:F1} s");
+                await Task.Delay(delay, cancel).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public static async Task<string> RenewAsync(EdgeState state, TimeProvider clock, CancellationToken cancel)
+    {
+        var bootstrap = state.ReadBootstrap();
+        var dataKey = state.DataKey();
+        using var root = state.Root();
+        using var identity = state.TlsIdentity();
+        using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string payload = Json.Object(w =>
+        {
+            w.WriteString("timestamp", clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("x509_csr", Enroller.Csr(bootstrap.Name, newKey));
+        });
+        string jws = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(payload), dataKey);
+        using var client = CoreClient.Create(bootstrap.NodemanUrl, root, identity);
+        using var response = await client.PostAsync($"api/v1/node/{bootstrap.Name}/renew", new StringContent(jws, System.Text.Encoding.UTF8, "application/jose+json"), cancel).ConfigureAwait(false);
+        string body = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new TapirException($"renewal refused: {(int)response.StatusCode} {body.Trim()}");
+        }
+        using var doc = JsonDocument.Parse(body);
+        string pem = doc.RootElement.GetProperty("x509_certificate").GetString()!;
+        using var issued = X509Certificate2.CreateFromPem(pem);
+        using (var issuedKey = issued.GetECDsaPublicKey())
+        {
+            if (CaProfile.NodeNameOf(issued) != bootstrap.Name || issuedKey is null || !CoreClient.IsValidServerChain(issued, root)
+                || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(newKey.ExportSubjectPublicKeyInfo()))
+            {
+                throw new TapirException("the core returned a certificate that is not ours or does not chain to the pinned CA.");
+            }
+        }
+        state.ReplaceTls(newKey, pem);
+        return $"renewed {bootstrap.Name}: serial {doc.RootElement.GetProperty("x509_certificate_serial_number").GetString()}, valid until {doc.RootElement.GetProperty("x509_certificate_not_valid_after").GetString()}";
+    }
+}

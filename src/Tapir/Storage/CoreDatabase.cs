@@ -1,0 +1,171 @@
+// The core's SQLite schema (DESIGN §7) and the statements the CA and the node lifecycle run.
+// Every multi-row change is one transaction; callers in `core serve` hold the writer lock.
+using Microsoft.Data.Sqlite;
+
+namespace Tapir.Storage;
+
+public sealed record NodeRecord(string Name, string State, long CreatedAt, string? EnrollmentKid, byte[]? EnrollmentSecret,
+    long? EnrollmentExpires, string? DataKey, string? DataKeyAlg, string? DataKeyThumbprint, long? EnrolledAt, long? RemovedAt);
+
+public sealed record CertificateRecord(string Serial, string Node, long NotBefore, long NotAfter, long? RevokedAt);
+
+public static class CoreDatabase
+{
+    public const string FileName = "tapir.db";
+
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE nodes (
+          name TEXT PRIMARY KEY,
+          state TEXT NOT NULL CHECK (state IN ('created', 'enrolled', 'removed')),
+          created_at INTEGER NOT NULL,
+          enrollment_kid TEXT, enrollment_secret BLOB, enrollment_expires INTEGER,
+          data_key TEXT, data_key_alg TEXT, data_key_thumbprint TEXT,
+          enrolled_at INTEGER, removed_at INTEGER);
+        CREATE TABLE certificates (
+          serial TEXT PRIMARY KEY,
+          node TEXT NOT NULL REFERENCES nodes(name),
+          not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,
+          pem TEXT NOT NULL, revoked_at INTEGER);
+        CREATE INDEX certificates_node ON certificates(node);
+        CREATE TABLE renewal_requests (digest BLOB PRIMARY KEY, node TEXT NOT NULL, expires INTEGER NOT NULL);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ];
+
+    public static SqliteConnection Open(string path) => Database.Open(path, Migrations);
+
+    public static void AddNode(SqliteConnection db, string name, string kid, byte[] secret, DateTimeOffset now, DateTimeOffset expires) =>
+        Execute(db, null, "INSERT INTO nodes (name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires) VALUES ($n, 'created', $c, $k, $s, $e)",
+            ("$n", name), ("$c", now.ToUnixTimeSeconds()), ("$k", kid), ("$s", secret), ("$e", expires.ToUnixTimeSeconds()));
+
+    public static NodeRecord? GetNode(SqliteConnection db, string name) => Nodes(db, "WHERE name = $n", ("$n", name)).SingleOrDefault();
+
+    public static IReadOnlyList<NodeRecord> ListNodes(SqliteConnection db) => Nodes(db, "ORDER BY name");
+
+    public static IReadOnlyList<CertificateRecord> Certificates(SqliteConnection db, string? node = null)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT serial, node, not_before, not_after, revoked_at FROM certificates" + (node is null ? "" : " WHERE node = $n") + " ORDER BY not_before";
+        if (node is not null)
+        {
+            cmd.Parameters.AddWithValue("$n", node);
+        }
+        using var reader = cmd.ExecuteReader();
+        var list = new List<CertificateRecord>();
+        while (reader.Read())
+        {
+            list.Add(new(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+        }
+        return list;
+    }
+
+    /// <summary>Enrollment in one transaction: certificate, data key, state, secret deleted (DESIGN §4.2).</summary>
+    public static bool CompleteEnrollment(SqliteConnection db, string name, string dataKey, string alg, string thumbprint, CertificateRecord certificate, string pem, DateTimeOffset now)
+    {
+        using var tx = db.BeginTransaction();
+        int changed = Execute(db, tx, "UPDATE nodes SET state = 'enrolled', data_key = $k, data_key_alg = $a, data_key_thumbprint = $t, enrolled_at = $now, enrollment_kid = NULL, enrollment_secret = NULL, enrollment_expires = NULL WHERE name = $n AND state = 'created'",
+            ("$k", dataKey), ("$a", alg), ("$t", thumbprint), ("$now", now.ToUnixTimeSeconds()), ("$n", name));
+        if (changed != 1)
+        {
+            return false; // someone else enrolled or removed the node meanwhile
+        }
+        InsertCertificate(db, tx, certificate, pem);
+        tx.Commit();
+        return true;
+    }
+
+    /// <summary>Records a renewal's certificate and its request digest; false when the digest was seen (a replay).</summary>
+    public static bool CompleteRenewal(SqliteConnection db, string name, byte[] digest, DateTimeOffset replayUntil, CertificateRecord certificate, string pem, DateTimeOffset now)
+    {
+        using var tx = db.BeginTransaction();
+        Execute(db, tx, "DELETE FROM renewal_requests WHERE expires < $now", ("$now", now.ToUnixTimeSeconds()));
+        if (Execute(db, tx, "INSERT OR IGNORE INTO renewal_requests (digest, node, expires) VALUES ($d, $n, $e)", ("$d", digest), ("$n", name), ("$e", replayUntil.ToUnixTimeSeconds())) != 1)
+        {
+            return false;
+        }
+        // A no-op update that counts 1 only while the node is still enrolled (removal may race).
+        if (Execute(db, tx, "UPDATE nodes SET state = state WHERE name = $n AND state = 'enrolled'", ("$n", name)) != 1)
+        {
+            return false;
+        }
+        InsertCertificate(db, tx, certificate, pem);
+        tx.Commit();
+        return true;
+    }
+
+    public static bool RemoveNode(SqliteConnection db, string name, DateTimeOffset now)
+    {
+        using var tx = db.BeginTransaction();
+        long t = now.ToUnixTimeSeconds();
+        int changed = Execute(db, tx, "UPDATE nodes SET state = 'removed', removed_at = $t, enrollment_kid = NULL, enrollment_secret = NULL, enrollment_expires = NULL WHERE name = $n AND state != 'removed'", ("$t", t), ("$n", name));
+        Execute(db, tx, "UPDATE certificates SET revoked_at = $t WHERE node = $n AND revoked_at IS NULL", ("$t", t), ("$n", name));
+        tx.Commit();
+        return changed == 1;
+    }
+
+    /// <summary>Serials of certificates that may still be used: issued here, not revoked, node enrolled.</summary>
+    public static HashSet<string> ValidSerials(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT c.serial FROM certificates c JOIN nodes n ON n.name = c.node WHERE c.revoked_at IS NULL AND n.state = 'enrolled'";
+        using var reader = cmd.ExecuteReader();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            set.Add(reader.GetString(0));
+        }
+        return set;
+    }
+
+    public static IReadOnlyList<(string Serial, long RevokedAt)> Revoked(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT serial, revoked_at FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at";
+        using var reader = cmd.ExecuteReader();
+        var list = new List<(string, long)>();
+        while (reader.Read())
+        {
+            list.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+        return list;
+    }
+
+    private static void InsertCertificate(SqliteConnection db, SqliteTransaction tx, CertificateRecord c, string pem) =>
+        Execute(db, tx, "INSERT INTO certificates (serial, node, not_before, not_after, pem) VALUES ($s, $n, $b, $a, $p)",
+            ("$s", c.Serial), ("$n", c.Node), ("$b", c.NotBefore), ("$a", c.NotAfter), ("$p", pem));
+
+    private static IReadOnlyList<NodeRecord> Nodes(SqliteConnection db, string where, params (string, object)[] parameters)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires, data_key, data_key_alg, data_key_thumbprint, enrolled_at, removed_at FROM nodes " + where;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+        using var r = cmd.ExecuteReader();
+        var list = new List<NodeRecord>();
+        while (r.Read())
+        {
+            list.Add(new(r.GetString(0), r.GetString(1), r.GetInt64(2), Str(r, 3), r.IsDBNull(4) ? null : (byte[])r[4], Long(r, 5), Str(r, 6), Str(r, 7), Str(r, 8), Long(r, 9), Long(r, 10)));
+        }
+        return list;
+    }
+
+    private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static long? Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+
+    private static int Execute(SqliteConnection db, SqliteTransaction? tx, string sql, params (string, object)[] parameters)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+        return cmd.ExecuteNonQuery();
+    }
+}
