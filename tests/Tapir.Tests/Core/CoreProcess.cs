@@ -1,0 +1,126 @@
+// A real `tapir core` for host tests: a state directory in a temp dir, `core init`, and
+// `core serve` as a child process on a free 127.0.0.1 port. Every process it starts, it stops.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Tapir.Tests.Core;
+
+internal sealed class CoreProcess : IDisposable
+{
+    private readonly TempDir dir = new();
+    private Process? serve;
+
+    public CoreProcess(string alg = "EdDSA")
+    {
+        Port = FreePort();
+        Environment = new Dictionary<string, string>
+        {
+            ["TAPIR_CORE__STATE_DIR"] = StateDir,
+            ["TAPIR_CORE__LISTEN"] = $"127.0.0.1:{Port}",
+            ["TAPIR_CORE__PUBLIC_URL"] = $"https://127.0.0.1:{Port}/",
+        };
+        var init = Tapir("core", "init", "--alg", alg);
+        Assert.True(init.ExitCode == 0, init.Stderr);
+    }
+
+    public int Port { get; }
+
+    public Dictionary<string, string> Environment { get; }
+
+    public string StateDir => dir.File("core");
+
+    public string File(string name) => dir.File(name);
+
+    public Uri BaseUrl => new($"https://127.0.0.1:{Port}/");
+
+    public X509Certificate2 Root => X509Certificate2.CreateFromPem(System.IO.File.ReadAllText(Path.Combine(StateDir, "ca.crt")));
+
+    public StringWriter Log { get; } = new();
+
+    public ProcessResult Tapir(params string[] args) => Run.Tapir(Environment, args);
+
+    public void Start()
+    {
+        var start = new ProcessStartInfo(Repo.Binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("core");
+        start.ArgumentList.Add("serve");
+        foreach (var (k, v) in Environment)
+        {
+            start.Environment[k] = v;
+        }
+        serve = Process.Start(start)!;
+        serve.ErrorDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
+        serve.OutputDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
+        serve.BeginErrorReadLine();
+        serve.BeginOutputReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(serve.HasExited, $"core serve exited: {Log}");
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+        throw new TimeoutException($"core serve did not listen on {Port}: {Log}");
+    }
+
+    /// <summary>SIGKILL: the crash the durability tests need.</summary>
+    public void Kill()
+    {
+        if (serve is { HasExited: false })
+        {
+            serve.Kill();
+            serve.WaitForExit();
+        }
+        serve?.Dispose();
+        serve = null;
+    }
+
+    public void Stop()
+    {
+        if (serve is { HasExited: false })
+        {
+            Run.Process("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            if (!serve.WaitForExit(10_000))
+            {
+                serve.Kill();
+            }
+        }
+        serve?.Dispose();
+        serve = null;
+    }
+
+    /// <summary>Creates a node and returns the path of its credentials file.</summary>
+    public string AddNode(string name, string expires = "1h")
+    {
+        string path = dir.File($"{name}.credentials.json");
+        var r = Tapir("core", "node", "add", name, "--expires", expires, "--out", path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        dir.Dispose();
+        Log.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
