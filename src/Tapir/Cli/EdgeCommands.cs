@@ -32,7 +32,7 @@ public static class EdgeCommands
             }
             catch (HttpRequestException e)
             {
-                throw new TapirException($"cannot reach {creds.NodemanUrl}: {e.Message}");
+                throw new TapirException($"cannot reach {creds.NodemanUrl}: {Describe(e)}");
             }
             return ExitCodes.Success;
         }));
@@ -58,10 +58,21 @@ public static class EdgeCommands
             }
             catch (HttpRequestException e)
             {
-                throw new TapirException($"cannot reach the core: {e.Message}");
+                throw new TapirException($"cannot reach the core: {Describe(e)} (a removed node's certificate is refused at the TLS handshake)");
             }
             return ExitCodes.Success;
         }));
         return renew;
+    }
+
+    /// <summary>The innermost cause: a refused TLS handshake says so, not just "error while sending".</summary>
+    private static string Describe(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            messages.Add(x.Message.TrimEnd('.'));
+        }
+        return string.Join(": ", messages.Distinct());
     }
 }

@@ -63,8 +63,8 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("core", "serve")]
     [InlineData("core", "mosquitto-config")]
+    [InlineData("edge", "submit")]
     [InlineData("edge", "run")]
     public void UnbuiltCommandsFailWithOneErrorLine(params string[] args)
     {
@@ -72,5 +72,17 @@ public sealed class CliTests
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"^tapir: error: 'tapir .+' is not built yet", r.Stderr);
         Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void CoreCommandsWithoutAStateSayWhatToDo()
+    {
+        using var dir = new TempDir();
+        foreach (var args in new[] { new[] { "core", "serve", "--state", dir.File("none") }, ["core", "node", "list", "--state", dir.File("none")] })
+        {
+            var r = Run.Tapir(args);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal($"tapir: error: {dir.File("none")} holds no core state; run 'tapir core init' first.\n", r.Stderr);
+        }
     }
 }

@@ -41,7 +41,15 @@ public static class ApiServer
                 ServerCertificate = serverCertificate,
                 SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (certificate, _, _) => validator.NodeOf(certificate) is not null,
+                ClientCertificateValidation = (certificate, _, _) =>
+                {
+                    if (validator.NodeOf(certificate) is not null)
+                    {
+                        return true;
+                    }
+                    Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity (foreign CA, expired, revoked or removed node)");
+                    return false;
+                },
                 CheckCertificateRevocation = false,
             });
             });

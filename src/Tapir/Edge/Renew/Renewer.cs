@@ -36,7 +36,7 @@ public static class Renewer
             catch (Exception e) when (attempt < attempts && e is TapirException or HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
             {
                 var delay = firstDelay * Math.Pow(2, attempt - 1) * (0.75 + 0.5 * Random.Shared.NextDouble());
-                Log.Warning($"renewal attempt {attempt} failed ({e.Message}); keeping the current certificate, retrying in {delay.TotalSeconds:F1} s");
+                Log.Warning($"renewal attempt {attempt} failed ({e.Message}{(e.InnerException is null ? "" : ": " + e.InnerException.Message)}); keeping the current certificate, retrying in {delay.TotalSeconds:F1} s");
                 await Task.Delay(delay, cancel).ConfigureAwait(false);
             }
         }
