@@ -37,6 +37,11 @@ public static class EdDsa
     public static byte[] Sign(EdCurve curve, ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
     {
         using var key = PrivateKey(curve, privateKey);
+        return SignWith(key, curve, message);
+    }
+
+    internal static byte[] SignWith(EvpPKeyHandle key, EdCurve curve, ReadOnlySpan<byte> message)
+    {
         using var context = NewContext();
         var signature = new byte[SignatureLength(curve)];
         nuint length = (nuint)signature.Length;
@@ -62,6 +67,11 @@ public static class EdDsa
             LibCrypto.ERR_clear_error();
             return false;
         }
+        return VerifyWith(key, message, signature);
+    }
+
+    internal static bool VerifyWith(EvpPKeyHandle key, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
         using var context = NewContext();
         bool ok = LibCrypto.EVP_DigestVerifyInit(context, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, key) == 1
             && LibCrypto.EVP_DigestVerify(context, signature, (nuint)signature.Length, message, (nuint)message.Length) == 1;
@@ -88,7 +98,7 @@ public static class EdDsa
         return true;
     }
 
-    private static EvpPKeyHandle PrivateKey(EdCurve curve, ReadOnlySpan<byte> privateKey)
+    internal static EvpPKeyHandle PrivateKey(EdCurve curve, ReadOnlySpan<byte> privateKey)
     {
         if (privateKey.Length != KeyLength(curve))
         {
@@ -115,10 +125,57 @@ public static class EdDsa
         return context;
     }
 
-    private static int Nid(EdCurve curve) => curve switch
+    internal static int Nid(EdCurve curve) => curve switch
     {
         EdCurve.Ed25519 => LibCrypto.NidEd25519,
         EdCurve.Ed448 => LibCrypto.NidEd448,
         _ => throw new ArgumentOutOfRangeException(nameof(curve)),
     };
+}
+
+/// <summary>
+/// An EdDSA key held as one libcrypto EVP_PKEY, so signing does not re-derive the public key and
+/// verifying does not re-decode the point on every call. Safe to share across threads: each
+/// operation uses its own digest context. Released by its SafeHandle.
+/// </summary>
+public sealed class EdDsaKey
+{
+    private readonly EvpPKeyHandle handle;
+
+    private EdDsaKey(EdCurve curve, EvpPKeyHandle handle, bool isPrivate)
+    {
+        Curve = curve;
+        this.handle = handle;
+        IsPrivate = isPrivate;
+    }
+
+    public EdCurve Curve { get; }
+
+    public bool IsPrivate { get; }
+
+    public static EdDsaKey FromPrivate(EdCurve curve, ReadOnlySpan<byte> privateKey) => new(curve, EdDsa.PrivateKey(curve, privateKey), true);
+
+    /// <summary>Null when the bytes are not a valid public key of the curve.</summary>
+    public static EdDsaKey? FromPublic(EdCurve curve, ReadOnlySpan<byte> publicKey)
+    {
+        if (publicKey.Length != EdDsa.KeyLength(curve))
+        {
+            return null;
+        }
+        var key = LibCrypto.EVP_PKEY_new_raw_public_key(EdDsa.Nid(curve), IntPtr.Zero, publicKey, (nuint)publicKey.Length);
+        if (key.IsInvalid)
+        {
+            key.Dispose();
+            LibCrypto.ERR_clear_error();
+            return null;
+        }
+        return new EdDsaKey(curve, key, false);
+    }
+
+    public byte[] Sign(ReadOnlySpan<byte> message) => IsPrivate
+        ? EdDsa.SignWith(handle, Curve, message)
+        : throw new InvalidOperationException("a public EdDSA key cannot sign");
+
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
+        signature.Length == EdDsa.SignatureLength(Curve) && EdDsa.VerifyWith(handle, message, signature);
 }

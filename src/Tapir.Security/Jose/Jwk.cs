@@ -79,6 +79,23 @@ public sealed class Jwk
         }
     }
 
+    private EdDsaKey? edKey;
+    private AsymmetricAlgorithm? bclKey;
+
+    /// <summary>
+    /// The key as one cached BCL object (ECDsa or RSA), made once instead of on every operation.
+    /// Callers lock on it: the BCL does not promise that one instance may be used concurrently.
+    /// </summary>
+    internal AsymmetricAlgorithm BclKey => bclKey ??= KeyType switch
+    {
+        "EC" => ECDsa.Create(Ec!.Value),
+        "RSA" => CreateRsa(),
+        _ => throw new InvalidOperationException($"{KeyType} keys have no BCL object"),
+    };
+
+    /// <summary>The libcrypto handle of an OKP key, made once (null if x is not a curve point).</summary>
+    internal EdDsaKey? EdKey => edKey ??= OkpD is not null ? EdDsaKey.FromPrivate(EdCurve, OkpD) : OkpX is not null ? EdDsaKey.FromPublic(EdCurve, OkpX) : null;
+
     internal EdCurve EdCurve => Curve == "Ed448" ? EdCurve.Ed448 : EdCurve.Ed25519;
 
     /// <summary>True when this key may make or check signatures with the algorithm (RFC 7518 §3).</summary>

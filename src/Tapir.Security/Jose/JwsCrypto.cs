@@ -18,16 +18,18 @@ public static class JwsCrypto
         switch (alg)
         {
             case JwsAlgorithm.EdDSA:
-                return EdDsa.Sign(key.EdCurve, key.OkpD, input);
+                return key.EdKey!.Sign(input);
             case JwsAlgorithm.ES256 or JwsAlgorithm.ES384 or JwsAlgorithm.ES512:
-                using (var ecdsa = ECDsa.Create(key.Ec!.Value))
+                var ecdsa = (ECDsa)key.BclKey;
+                lock (ecdsa)
                 {
                     return ecdsa.SignData(input, JwsAlgorithms.Hash(alg), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
                 }
             case JwsAlgorithm.HS256 or JwsAlgorithm.HS384 or JwsAlgorithm.HS512:
                 return Hmac(alg, key.Secret!, input);
             default:
-                using (var rsa = key.CreateRsa())
+                var rsa = (RSA)key.BclKey;
+                lock (rsa)
                 {
                     return rsa.SignData(input.ToArray(), JwsAlgorithms.Hash(alg), Padding(alg));
                 }
@@ -44,24 +46,26 @@ public static class JwsCrypto
         switch (alg)
         {
             case JwsAlgorithm.EdDSA:
-                return EdDsa.Verify(key.EdCurve, key.OkpX, input, signature);
+                return key.EdKey?.Verify(input, signature) ?? false;
             case JwsAlgorithm.ES256 or JwsAlgorithm.ES384 or JwsAlgorithm.ES512:
                 var ec = key.Ec!.Value;
                 if (signature.Length != 2 * ec.Q.X!.Length)
                 {
                     return false;
                 }
-                using (var ecdsa = ECDsa.Create(new ECParameters { Curve = ec.Curve, Q = ec.Q }))
+                var verifier = (ECDsa)key.BclKey;
+                lock (verifier)
                 {
-                    return ecdsa.VerifyData(input, signature, JwsAlgorithms.Hash(alg), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                    return verifier.VerifyData(input, signature, JwsAlgorithms.Hash(alg), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
                 }
             case JwsAlgorithm.HS256 or JwsAlgorithm.HS384 or JwsAlgorithm.HS512:
                 byte[] expected = Hmac(alg, key.Secret!, input);
                 return signature.Length == expected.Length && CryptographicOperations.FixedTimeEquals(expected, signature);
             default:
-                using (var rsa = key.PublicKey().CreateRsa())
+                var rsaVerifier = (RSA)key.BclKey;
+                lock (rsaVerifier)
                 {
-                    return signature.Length == (rsa.KeySize + 7) / 8 && rsa.VerifyData(input, signature, JwsAlgorithms.Hash(alg), Padding(alg));
+                    return signature.Length == (rsaVerifier.KeySize + 7) / 8 && rsaVerifier.VerifyData(input, signature, JwsAlgorithms.Hash(alg), Padding(alg));
                 }
         }
     }

@@ -1,9 +1,10 @@
 // `tapir bench crypto` (hidden): signature operations per second through tapir's own code paths
-// (the libcrypto EdDSA binding, the BCL's ECDSA), for bench/crypto.sh to set beside `openssl speed`.
+// (JWK + JwsCrypto: the libcrypto EdDSA binding, the BCL's ECDSA), for bench/crypto.sh to set beside
+// `openssl speed`.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using Tapir.Security.Interop;
+using Tapir.Security.Jose;
 
 namespace Tapir.Cli;
 
@@ -18,16 +19,14 @@ public static class BenchCommand
         {
             var duration = TimeSpan.FromSeconds(parsed.GetValue(seconds));
             byte[] message = RandomNumberGenerator.GetBytes(64);
-            foreach (var curve in new[] { EdCurve.Ed25519, EdCurve.Ed448 })
+            foreach (var (label, alg, curve) in new[] { ("ed25519", JwsAlgorithm.EdDSA, "Ed25519"), ("ed448", JwsAlgorithm.EdDSA, "Ed448"), ("p256", JwsAlgorithm.ES256, null) })
             {
-                byte[] secret = EdDsa.GeneratePrivateKey(curve);
-                byte[] publicKey = EdDsa.PublicKeyOf(curve, secret);
-                byte[] signature = EdDsa.Sign(curve, secret, message);
-                output.WriteLine($"{curve.ToString().ToLowerInvariant()} sign {Rate(duration, () => EdDsa.Sign(curve, secret, message)):F0} verify {Rate(duration, () => EdDsa.Verify(curve, publicKey, message, signature)):F0}");
+                // The product's own path: a JWK and JwsCrypto, as JWS and RFC 9421 use them.
+                var key = JwkGenerator.Generate(alg, curve);
+                var publicKey = key.PublicKey();
+                byte[] signature = JwsCrypto.Sign(key, alg, message);
+                output.WriteLine($"{label} sign {Rate(duration, () => JwsCrypto.Sign(key, alg, message)):F0} verify {Rate(duration, () => JwsCrypto.Verify(publicKey, alg, message, signature)):F0}");
             }
-            using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            byte[] ecSignature = ecdsa.SignData(message, HashAlgorithmName.SHA256);
-            output.WriteLine($"p256 sign {Rate(duration, () => ecdsa.SignData(message, HashAlgorithmName.SHA256)):F0} verify {Rate(duration, () => ecdsa.VerifyData(message, ecSignature, HashAlgorithmName.SHA256)):F0}");
             return ExitCodes.Success;
         });
         var bench = new Command("bench", "Benchmarks (used by make bench).") { Hidden = true };
