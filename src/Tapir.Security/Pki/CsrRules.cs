@@ -22,6 +22,12 @@ public static class CsrRules
             return false;
         }
         CertificateRequest request;
+        if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] != "CERTIFICATE REQUEST"
+            || DerEcdsaSignature.FromCsr(Convert.FromBase64String(pem[fields.Base64Data])) is not byte[] rawSignature)
+        {
+            reason = "not a PEM CSR";
+            return false;
+        }
         try
         {
             // Loading verifies the CSR's self-signature: proof that the requester holds the key.
@@ -68,6 +74,11 @@ public static class CsrRules
             "1.3.132.0.34" when allowP384 => "P-384",
             _ => null,
         };
+        if (curve is not null && !DerEcdsaSignature.IsStrict(rawSignature))
+        {
+            reason = "CSR signature is not strict DER";
+            return false;
+        }
         if (curve is null)
         {
             reason = allowP384 ? "CSR key must be ECDSA P-256 or P-384" : "CSR key must be ECDSA P-256";

@@ -1,0 +1,89 @@
+// CA profile and CSR rules in-process (DESIGN §3): root and leaf extensions, roles, lifetime
+// bounds, serials, node-name binding, and CSR authorization with the exact reason for each refusal.
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Tapir.Security.Pki;
+
+namespace Tapir.Security.Tests.Pki;
+
+public sealed class PkiProfileTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void RootAndLeavesFollowTheProfile()
+    {
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var root = CaProfile.CreateRoot(rootKey, "test root", Now);
+        var bc = root.Extensions.OfType<X509BasicConstraintsExtension>().Single();
+        Assert.True(bc.Critical && bc.CertificateAuthority && bc.HasPathLengthConstraint && bc.PathLengthConstraint == 0);
+        Assert.Equal(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, root.Extensions.OfType<X509KeyUsageExtension>().Single().KeyUsages);
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        foreach (var role in new[] { LeafRole.Edge, LeafRole.Core })
+        {
+            using var leaf = CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "edge1.example.net", role, Now, TimeSpan.FromDays(30));
+            Assert.Equal("CN=edge1.example.net", leaf.Subject);
+            Assert.Equal("edge1.example.net", CaProfile.NodeNameOf(leaf));
+            Assert.Equal(Now - TimeSpan.FromMinutes(5), new DateTimeOffset(leaf.NotBefore.ToUniversalTime()));
+            Assert.Equal(Now + TimeSpan.FromDays(30), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()));
+            var usages = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value).ToList();
+            Assert.Equal(role == LeafRole.Edge ? [CaProfile.ClientAuth] : [CaProfile.ServerAuth, CaProfile.ClientAuth], usages);
+            Assert.False(leaf.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);
+            Assert.True(leaf.SerialNumberBytes.Length == 20 && (leaf.SerialNumberBytes.Span[0] & 0x80) == 0);
+            Assert.Equal(6, leaf.Extensions.Count);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "e.example.net", LeafRole.Edge, Now, TimeSpan.FromMinutes(59)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "e.example.net", LeafRole.Edge, Now, TimeSpan.FromDays(398)));
+        Assert.Throws<ArgumentException>(() => CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "E.example.net", LeafRole.Edge, Now, TimeSpan.FromDays(1)));
+    }
+
+    private static string Csr(string subject, AsymmetricAlgorithm key, params X509Extension[] extensions)
+    {
+        var request = key is ECDsa ec ? new CertificateRequest(subject, ec, HashAlgorithmName.SHA256) : new CertificateRequest(subject, (RSA)key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        foreach (var e in extensions)
+        {
+            request.CertificateExtensions.Add(e);
+        }
+        return request.CreateSigningRequestPem();
+    }
+
+    private static X509Extension San(params string[] names)
+    {
+        var b = new SubjectAlternativeNameBuilder();
+        foreach (var n in names) { b.AddDnsName(n); }
+        return b.Build();
+    }
+
+    [Fact]
+    public void CsrRulesAuthorizeOnlyTheProfile()
+    {
+        using var p256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var rsa = RSA.Create(2048);
+        const string name = "edge1.example.net";
+        Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p256, San(name)), name, false, out var ok, out _));
+        Assert.Equal("ECDSA P-256", ok!.KeyDescription);
+        Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p256), name, false, out _, out _)); // SAN may be absent: the CA sets it
+        Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p384), name, allowP384: true, out _, out _));
+        var refusals = new (string Pem, string Reason)[]
+        {
+            (Csr($"CN={name}", p384), "must be ECDSA P-256"),
+            (Csr($"CN={name}", rsa), "must be ECDSA P-256"),
+            (Csr($"CN={name}, O=x", p256), "subject must be exactly"),
+            (Csr("CN=edge2.example.net", p256), "subject must be exactly"),
+            (Csr($"CN={name}", p256, San(name, "x.example.net")), "subjectAltName must be exactly"),
+            (Csr($"CN={name}", p256, San("x.example.net")), "subjectAltName must be exactly"),
+            (Csr($"CN={name}", p256, new X509BasicConstraintsExtension(true, false, 0, true)), "only subjectAltName is allowed"),
+            ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "not a PEM CSR"),
+            ("garbage", "not a PEM CSR"),
+            (new string('A', 9000), "too large"),
+        };
+        foreach (var (pem, reason) in refusals)
+        {
+            Assert.False(CsrRules.TryAuthorize(pem, name, false, out var none, out string why));
+            Assert.Null(none);
+            Assert.Contains(reason, why);
+        }
+    }
+}
