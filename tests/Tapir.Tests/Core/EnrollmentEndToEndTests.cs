@@ -119,3 +119,17 @@ public sealed class EnrollmentEndToEndTests
         Assert.Contains("enrollment refused: 400", forced.Stderr);
     }
 }
+
+public sealed class CoreKeyPermissionTests
+{
+    [Fact]
+    public void ServeRefusesAGroupReadableCaKey()
+    {
+        using var core = new CoreProcess();
+        string key = Path.Combine(core.StateDir, "ca.key");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var r = core.Tapir("core", "serve");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"tapir: error: private key file {key} is accessible by group or others (mode 0640); run 'chmod 600 {key}'.\n", r.Stderr);
+    }
+}
