@@ -85,4 +85,16 @@ public static class CoreClient
             ? san.EnumerateIPAddresses().Any(a => a.Equals(ip))
             : san.EnumerateDnsNames().Any(n => string.Equals(n, host, StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>Refuses a returned certificate that is not for this node and key, or not from the pinned CA.</summary>
+    public static void CheckIssued(string pem, string name, ECDsa key, X509Certificate2 root)
+    {
+        using var issued = X509Certificate2.CreateFromPem(pem);
+        using var issuedKey = issued.GetECDsaPublicKey();
+        if (Tapir.Security.Pki.CaProfile.NodeNameOf(issued) != name || issuedKey is null || !IsValidServerChain(issued, root)
+            || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+        {
+            throw new TapirException("the core returned a certificate that is not ours or does not chain to the pinned CA.");
+        }
+    }
 }

@@ -64,16 +64,7 @@ public static class Enroller
         using var doc = JsonDocument.Parse(body);
         var r = doc.RootElement;
         string certificatePem = r.GetProperty("x509_certificate").GetString()!;
-        using var issued = X509Certificate2.CreateFromPem(certificatePem);
-        using (var issuedKey = issued.GetECDsaPublicKey())
-        {
-            if (CaProfile.NodeNameOf(issued) != credentials.Name || issuedKey is null
-                || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(tlsKey.ExportSubjectPublicKeyInfo())
-                || !CoreClient.IsValidServerChain(issued, root))
-            {
-                throw new TapirException("the core returned a certificate that is not ours or does not chain to the pinned CA.");
-            }
-        }
+        CoreClient.CheckIssued(certificatePem, credentials.Name, tlsKey, root);
         Pem.WriteKey(state.PathOf("tls.key"), tlsKey);
         AtomicFile.WriteText(state.PathOf("tls.crt"), certificatePem, AtomicFile.PublicMode);
         Pem.WriteCertificate(state.PathOf("ca.crt"), root);

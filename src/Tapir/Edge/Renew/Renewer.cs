@@ -64,15 +64,7 @@ public static class Renewer
         }
         using var doc = JsonDocument.Parse(body);
         string pem = doc.RootElement.GetProperty("x509_certificate").GetString()!;
-        using var issued = X509Certificate2.CreateFromPem(pem);
-        using (var issuedKey = issued.GetECDsaPublicKey())
-        {
-            if (CaProfile.NodeNameOf(issued) != bootstrap.Name || issuedKey is null || !CoreClient.IsValidServerChain(issued, root)
-                || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(newKey.ExportSubjectPublicKeyInfo()))
-            {
-                throw new TapirException("the core returned a certificate that is not ours or does not chain to the pinned CA.");
-            }
-        }
+        CoreClient.CheckIssued(pem, bootstrap.Name, newKey, root);
         state.ReplaceTls(newKey, pem);
         return $"renewed {bootstrap.Name}: serial {doc.RootElement.GetProperty("x509_certificate_serial_number").GetString()}, valid until {doc.RootElement.GetProperty("x509_certificate_not_valid_after").GetString()}";
     }
