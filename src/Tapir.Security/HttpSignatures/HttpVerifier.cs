@@ -69,7 +69,7 @@ public static class HttpVerifier
         {
             return false;
         }
-        var key = keys(parameters!.KeyId!);
+        var key = parameters!.KeyId is string keyId ? keys(keyId) : null;
         if (key is null)
         {
             why = Rejection.KeyNotFound;
