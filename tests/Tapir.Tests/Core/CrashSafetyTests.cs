@@ -9,10 +9,28 @@ using Tapir.Storage;
 
 namespace Tapir.Tests.Core;
 
-public sealed class CrashSafetyTests
+public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task KillDuringConcurrentEnrollmentsLosesNothingAnswered()
+    {
+        // The kill must land while enrollments are in flight; on a fast run all 50 may finish
+        // first, which proves nothing, so the scenario is repeated (each run fully checked).
+        var runs = new List<(int Answered, int Created)>();
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var run = await RunOnce();
+            runs.Add(run);
+            output.WriteLine($"run {attempt + 1}: SIGKILL after the first answer; {run.Answered} answered 200 and present after restart, {run.Created} untouched, none half-written");
+            if (run.Created > 0)
+            {
+                return;
+            }
+        }
+        Assert.Fail($"no run was interrupted mid-way: {string.Join(", ", runs)}");
+    }
+
+    private static async Task<(int Answered, int Created)> RunOnce()
     {
         using var core = new CoreProcess();
         var bodies = new Dictionary<string, string>();
@@ -52,13 +70,13 @@ public sealed class CrashSafetyTests
         })).ToList();
         go.Set();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (answered.Count < 5 && DateTime.UtcNow < deadline)
+        while (answered.IsEmpty && DateTime.UtcNow < deadline)
         {
             await Task.Delay(1);
         }
         core.Kill();
         await Task.WhenAll(tasks);
-        Assert.True(answered.Count >= 5, "the kill came before any enrollment was answered");
+        Assert.False(answered.IsEmpty, "the kill came before any enrollment was answered");
 
         // Restart on the same state; the database must open (WAL recovery) and serve again.
         core.Start();
@@ -96,6 +114,6 @@ public sealed class CrashSafetyTests
             Assert.Equal(serial, new System.Numerics.BigInteger(Convert.FromHexString(certificate.Serial), isUnsigned: true, isBigEndian: true).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         Assert.Equal(50, enrolled + created);
-        Assert.True(created > 0, $"all 50 enrollments finished before the kill ({answered.Count} answered); the test did not interrupt anything");
+        return (answered.Count, created);
     }
 }
