@@ -8,6 +8,19 @@ public sealed class FailureLimiter(int perNode = 10, int perAddress = 50, TimeSp
     private readonly TimeSpan span = window ?? TimeSpan.FromMinutes(5);
     private readonly Dictionary<string, Queue<DateTimeOffset>> failures = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
+    private int sincePrune;
+
+    /// <summary>How many names and addresses are being tracked (bounded: idle ones are dropped).</summary>
+    public int Tracked
+    {
+        get
+        {
+            lock (gate)
+            {
+                return failures.Count;
+            }
+        }
+    }
 
     public bool IsLimited(string node, string address, DateTimeOffset now)
     {
@@ -28,6 +41,19 @@ public sealed class FailureLimiter(int perNode = 10, int perAddress = 50, TimeSp
                     failures[key] = queue = new Queue<DateTimeOffset>();
                 }
                 queue.Enqueue(now);
+            }
+            // Names in failed requests are chosen by the client: forget the idle ones regularly
+            // so the table cannot be grown without bound.
+            if (++sincePrune >= 256)
+            {
+                sincePrune = 0;
+                foreach (var key in failures.Keys.ToList())
+                {
+                    if (Count(key, now) == 0)
+                    {
+                        failures.Remove(key);
+                    }
+                }
             }
         }
     }
