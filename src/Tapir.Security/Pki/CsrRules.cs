@@ -23,7 +23,7 @@ public static class CsrRules
         }
         CertificateRequest request;
         if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] != "CERTIFICATE REQUEST"
-            || DerEcdsaSignature.FromCsr(Convert.FromBase64String(pem[fields.Base64Data])) is not byte[] rawSignature)
+            || DerEcdsaSignature.FromCsr(Base64(pem[fields.Base64Data])) is not byte[] rawSignature)
         {
             reason = "not a PEM CSR";
             return false;
@@ -33,14 +33,10 @@ public static class CsrRules
             // Loading verifies the CSR's self-signature: proof that the requester holds the key.
             request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException or ArgumentException or FormatException)
         {
+            // NotSupportedException: an algorithm or curve the platform does not know; the rest: bad encodings.
             reason = "CSR does not parse or its signature does not verify";
-            return false;
-        }
-        catch (ArgumentException)
-        {
-            reason = "not a PEM CSR";
             return false;
         }
         if (request.SubjectName.Name != $"CN={name}" || request.SubjectName.EnumerateRelativeDistinguishedNames().Count() != 1)
@@ -67,8 +63,7 @@ public static class CsrRules
                 return false;
             }
         }
-        using var ecdsa = request.PublicKey.GetECDsaPublicKey();
-        string? curve = ecdsa?.ExportParameters(false).Curve.Oid.Value switch
+        string? curve = CurveOf(request.PublicKey) switch
         {
             "1.2.840.10045.3.1.7" => "P-256",
             "1.3.132.0.34" when allowP384 => "P-384",
@@ -87,6 +82,25 @@ public static class CsrRules
         authorization = new CsrAuthorization(request.PublicKey, $"ECDSA {curve}");
         reason = "";
         return true;
+    }
+
+    private static byte[] Base64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out int written) ? buffer[..written] : [];
+    }
+
+    private static string? CurveOf(PublicKey key)
+    {
+        try
+        {
+            using var ecdsa = key.GetECDsaPublicKey();
+            return ecdsa?.ExportParameters(false).Curve.Oid.Value;
+        }
+        catch (Exception e) when (e is CryptographicException or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     private static bool SanIsExactly(X509SubjectAlternativeNameExtension san, string name)
