@@ -76,7 +76,7 @@ public static class ApiServer
         {
             while (!stop.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
                 validator.Refresh(core.Db(CoreDatabase.ValidSerials));
             }
         }

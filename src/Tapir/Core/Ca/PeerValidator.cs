@@ -2,7 +2,7 @@
 // to the tapir root alone (never the system store), is within its validity, allows clientAuth,
 // names exactly one node (CN = only SAN), and its serial is one the CA issued and has not revoked
 // for a node that is still enrolled. The valid-serial set is refreshed from the database every
-// second, so a removal made by another process takes effect within 2 seconds (DESIGN §8.4).
+// half second, so a removal made by another process takes effect well within 2 seconds (DESIGN §8.4).
 using System.Security.Cryptography.X509Certificates;
 using Tapir.Security.Pki;
 
