@@ -43,15 +43,46 @@ public sealed class CoreState : IDisposable
         {
             throw new TapirException($"'{name}' is not a lower-case DNS name.") { ExitCode = ExitCodes.Usage };
         }
-        if (File.Exists(Path.Combine(directory, "ca.crt")) || File.Exists(Path.Combine(directory, CoreDatabase.FileName)))
+        string target = Path.GetFullPath(directory);
+        if (File.Exists(Path.Combine(target, "ca.crt")) || File.Exists(Path.Combine(target, CoreDatabase.FileName))
+            || System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())
         {
-            throw new TapirException($"{directory} already holds a core state; refusing to overwrite it.");
+            throw new TapirException($"{directory} already holds a core state or other files; refusing to overwrite it.");
         }
-        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Everything is made in a sibling directory and renamed into place at the end, so an
+        // interrupted init leaves no half-made state behind.
+        string parent = Path.GetDirectoryName(target) ?? throw new TapirException($"{directory} has no parent directory.");
+        System.IO.Directory.CreateDirectory(parent);
+        string building = Path.Combine(parent, $".{Path.GetFileName(target)}.init-{Guid.NewGuid():N}");
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        System.IO.Directory.CreateDirectory(building, mode);
+        try
+        {
+            Populate(building, config, name, alg, curve, now);
+            if (System.IO.Directory.Exists(target))
+            {
+                System.IO.Directory.Delete(target); // empty, checked above
+            }
+            System.IO.Directory.Move(building, target);
+            File.SetUnixFileMode(target, mode);
+            Posix.FsyncDirectory(parent);
+        }
+        catch
+        {
+            if (System.IO.Directory.Exists(building))
+            {
+                System.IO.Directory.Delete(building, recursive: true);
+            }
+            throw;
+        }
+    }
+
+    private static void Populate(string directory, CoreConfig config, string name, JwsAlgorithm alg, string? curve, DateTimeOffset now)
+    {
+        var addresses = config.ServerAddresses.Select(a => IPAddress.TryParse(a, out var ip) ? ip : throw new TapirException($"core.server_addresses: '{a}' is not an IP address.")).ToList();
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var root = CaProfile.CreateRoot(rootKey, $"tapir root CA {name}", now);
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var addresses = config.ServerAddresses.Select(a => IPAddress.TryParse(a, out var ip) ? ip : throw new TapirException($"core.server_addresses: '{a}' is not an IP address."));
         using var server = CaProfile.IssueLeaf(root, rootKey, new PublicKey(serverKey), name, LeafRole.Core, now, CaProfile.MaximumLeafLifetime, addresses);
         var dataKey = JwkGenerator.Generate(alg, curve);
         Pem.WriteKey(Path.Combine(directory, "ca.key"), rootKey);

@@ -133,3 +133,28 @@ public sealed class CoreKeyPermissionTests
         Assert.Equal($"tapir: error: private key file {key} is accessible by group or others (mode 0640); run 'chmod 600 {key}'.\n", r.Stderr);
     }
 }
+
+public sealed class CoreInitTests
+{
+    [Fact]
+    public void InitBuildsAsideAndRenamesIntoPlace()
+    {
+        using var dir = new TempDir();
+        var r = Run.Tapir("core", "init", "--state", dir.File("core"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["core"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir.File("core")));
+        foreach (var file in new[] { "ca.key", "ca.crt", "server.key", "server.crt", "core-data.jwk", "tapir.db" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir.File("core"), file)), file);
+        }
+        Directory.CreateDirectory(dir.File("busy"));
+        File.WriteAllText(Path.Combine(dir.File("busy"), "notes.txt"), "mine");
+        var refused = Run.Tapir("core", "init", "--state", dir.File("busy"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("refusing to overwrite", refused.Stderr);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir.File("busy"), "notes.txt")));
+        Directory.CreateDirectory(dir.File("empty"));
+        Assert.Equal(0, Run.Tapir("core", "init", "--state", dir.File("empty")).ExitCode);
+    }
+}
