@@ -34,14 +34,15 @@ public static class EnrollmentService
         {
             return ApiResult.Refuse(401, "enrollment secret expired");
         }
-        if (!JwsParser.TryParse(body, MaxBodyBytes, out var message, out var why) || message!.Serialization != JwsSerialization.General
+        if (!JwsParser.TryParse(body, MaxBodyBytes, out var message, out var why) || message!.Serialization != JwsSerialization.General || message.Detached
             || message.Signatures.Count != 2 || message.Signatures.Count(s => s.Alg == JwsAlgorithm.HS256) != 1)
         {
             return ApiResult.Refuse(400, $"enrollment must be a general JWS with an HS256 and a data-key signature ({(why == Rejection.None ? Rejection.Malformed : why)})");
         }
         var hmac = message.Signatures.Single(s => s.Alg == JwsAlgorithm.HS256);
         var secret = SecretKey(node.EnrollmentKid!, node.EnrollmentSecret);
-        bool kidMatches = CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(hmac.Kid ?? ""), System.Text.Encoding.UTF8.GetBytes(node.EnrollmentKid!));
+        // dnstapir-cli puts only alg in each protected header, so a kid is optional; when present it must match.
+        bool kidMatches = hmac.Kid is null || CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(hmac.Kid), System.Text.Encoding.UTF8.GetBytes(node.EnrollmentKid!));
         if (!JwsVerifier.TryVerifySignature(message, hmac, secret, Hs256, out why) || !kidMatches)
         {
             return ApiResult.Refuse(401, $"enrollment secret signature refused ({(kidMatches ? why : Rejection.KeyNotFound)})");
@@ -59,7 +60,7 @@ public static class EnrollmentService
         {
             return ApiResult.Refuse(401, $"data-key signature refused ({why})");
         }
-        if (payload.PublicKey!.Kid != name || dataSignature.Kid != name)
+        if (payload.PublicKey!.Kid != name || dataSignature.Kid is not null && dataSignature.Kid != name)
         {
             return ApiResult.Refuse(403, "public_key.kid and the data-key signature's kid must be the node name");
         }

@@ -26,7 +26,7 @@ public static class RenewalService
         {
             return ApiResult.Refuse(403, "client certificate belongs to another node");
         }
-        if (!JwsParser.TryParse(body, EnrollmentService.MaxBodyBytes, out var message, out var why) || message!.Signatures.Count != 1)
+        if (!JwsParser.TryParse(body, EnrollmentService.MaxBodyBytes, out var message, out var why) || message!.Signatures.Count != 1 || message.Detached)
         {
             return ApiResult.Refuse(400, $"renewal must be a JWS with one signature ({why})");
         }
@@ -34,8 +34,13 @@ public static class RenewalService
         {
             return ApiResult.Refuse(403, "stored data key unusable");
         }
-        var policy = new JwsPolicy(JwsAlgorithms.Asymmetric, new JwkSet([key!])) { MaxBytes = EnrollmentService.MaxBodyBytes };
-        if (!JwsVerifier.TryVerify(message, policy, out _, out why))
+        // dnstapir-cli signs renewals with {"alg"} only; a kid, when present, must be the node.
+        var signature = message.Signatures[0];
+        if (signature.Kid is not null && signature.Kid != name)
+        {
+            return ApiResult.Refuse(401, "renewal signature refused (KeyNotFound)");
+        }
+        if (!JwsVerifier.TryVerifySignature(message, signature, key!, JwsAlgorithms.Asymmetric, out why))
         {
             return ApiResult.Refuse(401, $"renewal signature refused ({why})");
         }
