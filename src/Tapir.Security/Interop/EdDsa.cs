@@ -36,8 +36,22 @@ public static class EdDsa
 
     public static byte[] Sign(EdCurve curve, ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
     {
-        using var key = PrivateKey(curve, privateKey);
-        return SignWith(key, curve, message);
+        using var key = EdDsaKey.FromPrivate(curve, privateKey);
+        return key.Sign(message);
+    }
+
+    /// <summary>False for a wrong-length key or signature, a key that is not a curve point, or a bad signature.</summary>
+    public static bool Verify(EdCurve curve, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        using var key = EdDsaKey.FromPublic(curve, publicKey);
+        return key is not null && key.Verify(message, signature);
+    }
+
+    /// <summary>True when the public key is a valid encoding of a curve point.</summary>
+    public static bool IsValidPublicKey(EdCurve curve, ReadOnlySpan<byte> publicKey)
+    {
+        using var key = EdDsaKey.FromPublic(curve, publicKey);
+        return key is not null;
     }
 
     internal static byte[] SignWith(EvpPKeyHandle key, EdCurve curve, ReadOnlySpan<byte> message)
@@ -55,21 +69,6 @@ public static class EdDsa
         return signature;
     }
 
-    public static bool Verify(EdCurve curve, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
-    {
-        if (publicKey.Length != KeyLength(curve) || signature.Length != SignatureLength(curve))
-        {
-            return false;
-        }
-        using var key = LibCrypto.EVP_PKEY_new_raw_public_key(Nid(curve), IntPtr.Zero, publicKey, (nuint)publicKey.Length);
-        if (key.IsInvalid)
-        {
-            LibCrypto.ERR_clear_error();
-            return false;
-        }
-        return VerifyWith(key, message, signature);
-    }
-
     internal static bool VerifyWith(EvpPKeyHandle key, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
         using var context = NewContext();
@@ -80,22 +79,6 @@ public static class EdDsa
             LibCrypto.ERR_clear_error();
         }
         return ok;
-    }
-
-    /// <summary>True when the public key is a valid encoding of a curve point.</summary>
-    public static bool IsValidPublicKey(EdCurve curve, ReadOnlySpan<byte> publicKey)
-    {
-        if (publicKey.Length != KeyLength(curve))
-        {
-            return false;
-        }
-        using var key = LibCrypto.EVP_PKEY_new_raw_public_key(Nid(curve), IntPtr.Zero, publicKey, (nuint)publicKey.Length);
-        if (key.IsInvalid)
-        {
-            LibCrypto.ERR_clear_error();
-            return false;
-        }
-        return true;
     }
 
     internal static EvpPKeyHandle PrivateKey(EdCurve curve, ReadOnlySpan<byte> privateKey)
@@ -136,9 +119,9 @@ public static class EdDsa
 /// <summary>
 /// An EdDSA key held as one libcrypto EVP_PKEY, so signing does not re-derive the public key and
 /// verifying does not re-decode the point on every call. Safe to share across threads: each
-/// operation uses its own digest context. Released by its SafeHandle.
+/// operation uses its own digest context. Released by Dispose or by its SafeHandle.
 /// </summary>
-public sealed class EdDsaKey
+public sealed class EdDsaKey : IDisposable
 {
     private readonly EvpPKeyHandle handle;
 
@@ -178,4 +161,6 @@ public sealed class EdDsaKey
 
     public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
         signature.Length == EdDsa.SignatureLength(Curve) && EdDsa.VerifyWith(handle, message, signature);
+
+    public void Dispose() => handle.Dispose();
 }
