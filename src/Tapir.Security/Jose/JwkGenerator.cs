@@ -1,4 +1,4 @@
-// Fresh keys for every JWS algorithm, each with alg set and, unless given, kid = its RFC 7638
+// Fresh keys for every JWS algorithm, each with use "sig", alg set and, unless given, kid = its RFC 7638
 // thumbprint (DESIGN §2: every key tapir generates carries kid and alg).
 using System.Security.Cryptography;
 using Tapir.Security.Interop;
@@ -31,7 +31,7 @@ public static class JwkGenerator
             _ => throw new ArgumentException($"EdDSA takes Ed25519 or Ed448, not {curve}", nameof(curve)),
         };
         byte[] d = EdDsa.GeneratePrivateKey(c);
-        return new Jwk("OKP", curve, null, null, null, null) { OkpD = d, OkpX = EdDsa.PublicKeyOf(c, d) };
+        return new Jwk("OKP", curve, null, null, "sig", null) { OkpD = d, OkpX = EdDsa.PublicKeyOf(c, d) };
     }
 
     private static Jwk Ec(JwsAlgorithm alg, string? curve)
@@ -49,7 +49,7 @@ public static class JwkGenerator
         };
         using var ecdsa = ECDsa.Create(oid);
         var parameters = ecdsa.ExportParameters(includePrivateParameters: true);
-        return new Jwk("EC", name, null, null, null, null) { Ec = parameters };
+        return new Jwk("EC", name, null, null, "sig", null) { Ec = parameters };
     }
 
     private static Jwk Rsa(string? curve)
@@ -59,7 +59,7 @@ public static class JwkGenerator
             throw new ArgumentException("RSA keys have no curve", nameof(curve));
         }
         using var rsa = RSA.Create(RsaBits);
-        return new Jwk("RSA", null, null, null, null, null) { Rsa = rsa.ExportParameters(includePrivateParameters: true) };
+        return new Jwk("RSA", null, null, null, "sig", null) { Rsa = rsa.ExportParameters(includePrivateParameters: true) };
     }
 
     private static Jwk Oct(JwsAlgorithm alg, string? curve)
@@ -69,6 +69,6 @@ public static class JwkGenerator
             throw new ArgumentException("HMAC keys have no curve", nameof(curve));
         }
         int bytes = JwsAlgorithms.Hash(alg).Name switch { "SHA256" => 32, "SHA384" => 48, _ => 64 };
-        return new Jwk("oct", null, null, null, null, null) { Secret = RandomNumberGenerator.GetBytes(bytes) };
+        return new Jwk("oct", null, null, null, "sig", null) { Secret = RandomNumberGenerator.GetBytes(bytes) };
     }
 }
