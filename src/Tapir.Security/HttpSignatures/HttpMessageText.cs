@@ -1,6 +1,6 @@
 // Reads an HTTP/1.1 message as captured from the wire (CRLF or bare LF line ends): start line,
 // field lines (obsolete line folding joined with one space, RFC 9421 §2.1), body by
-// Content-Length, or chunked with trailers. Used by the reviewer tools on captured requests.
+// Content-Length, or chunked (byte-exact) with trailers. Used by the reviewer tools on captured requests.
 // Refuses: malformed start or field lines, a Content-Length that is not the body's length.
 using System.Globalization;
 using System.Text;
@@ -111,24 +111,27 @@ public static class HttpMessageText
 
     private static bool SfTokenChar(char c) => c > ' ' && c < 0x7f && c is not ('(' or ')' or ',' or '/' or ':' or ';' or '<' or '=' or '>' or '?' or '@' or '[' or '\\' or ']' or '{' or '}' or '"');
 
+    /// <summary>Chunked transfer coding (RFC 9112 §7.1), byte-exact: size line, that many octets, line end.</summary>
     private static bool TryDechunk(byte[] raw, out byte[] body, List<KeyValuePair<string, string>> trailers)
     {
         body = [];
         var output = new List<byte>();
-        string text = System.Text.Encoding.Latin1.GetString(raw);
-        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        int i = 0;
-        while (i < lines.Count)
+        int pos = 0;
+        while (true)
         {
-            string size = lines[i++].Split(';')[0].Trim();
-            if (!int.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int n) || n < 0)
+            if (ReadLine(raw, ref pos) is not string sizeLine
+                || !int.TryParse(sizeLine.Split(';')[0].Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int size) || size < 0)
             {
                 return false;
             }
-            if (n == 0)
+            if (size == 0)
             {
-                var rest = lines.Skip(i).TakeWhile(l => l.Length > 0);
-                if (!TryFields(rest, out var parsed))
+                var lines = new List<string>();
+                while (ReadLine(raw, ref pos) is string line && line.Length > 0)
+                {
+                    lines.Add(line);
+                }
+                if (!TryFields(lines, out var parsed))
                 {
                     return false;
                 }
@@ -136,12 +139,30 @@ public static class HttpMessageText
                 body = output.ToArray();
                 return true;
             }
-            if (i >= lines.Count || lines[i].Length != n)
+            if (pos + size > raw.Length)
             {
-                return false; // chunks in captured text are single lines
+                return false;
             }
-            output.AddRange(System.Text.Encoding.Latin1.GetBytes(lines[i++]));
+            output.AddRange(raw.AsSpan(pos, size).ToArray());
+            pos += size;
+            if (ReadLine(raw, ref pos) is not "")
+            {
+                return false; // the chunk must end exactly where its size says
+            }
         }
-        return false;
+    }
+
+    /// <summary>The next line (without CRLF or LF), or null at the end of the input.</summary>
+    private static string? ReadLine(byte[] raw, ref int pos)
+    {
+        if (pos >= raw.Length)
+        {
+            return null;
+        }
+        int end = Array.IndexOf(raw, (byte)'\n', pos);
+        int stop = end < 0 ? raw.Length : end;
+        string line = System.Text.Encoding.Latin1.GetString(raw, pos, stop - pos).TrimEnd('\r');
+        pos = end < 0 ? raw.Length : end + 1;
+        return line;
     }
 }
