@@ -1,5 +1,5 @@
-// Parser for Structured Field Values (RFC 9651 §4.2). Input is the field value with several
-// field lines already combined with ", ". Anything the grammar does not allow fails; the parser
+// Parser for Structured Field Values (RFC 8941 §4.2; RFC 9651's Date and Display String are
+// refused). Input is the field value with several field lines already combined with ", ". Anything the grammar does not allow fails; the parser
 // never throws to its caller. Repeated dictionary or parameter keys follow the RFC (the last
 // value wins, in the first position) and are flagged in HadDuplicateKey for strict callers.
 using System.Globalization;
@@ -23,11 +23,12 @@ public sealed class SfParser
     public static bool TryParseDictionary(string text, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary) =>
         Run(text, p => p.ParseDictionary(), out dictionary, out _);
 
-    /// <summary>A dictionary in which every key appears once (repeated keys, even in parameters, fail).</summary>
-    public static bool TryParseStrictDictionary(string text, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary, out bool duplicate)
+    /// <summary>A dictionary in which every key appears once (repeated keys, even in parameters, are DuplicateMember).</summary>
+    public static bool TryParseStrictDictionary(string text, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary, out Rejection why)
     {
-        bool ok = Run(text, p => p.ParseDictionary(), out dictionary, out duplicate);
-        return ok && !duplicate;
+        bool ok = Run(text, p => p.ParseDictionary(), out dictionary, out bool duplicate);
+        why = duplicate ? Rejection.DuplicateMember : ok ? Rejection.None : Rejection.Malformed;
+        return why == Rejection.None;
     }
 
     private static bool Run<T>(string text, Func<SfParser, T> parse, out T? result, out bool duplicate) where T : class
@@ -218,8 +219,6 @@ public sealed class SfParser
         '*' or (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') => ParseToken(),
         ':' => SfBareItem.Bytes(ParseByteSequence()),
         '?' => ParseBoolean(),
-        '@' => ParseDate(),
-        '%' => ParseDisplayString(),
         _ => throw Fail(),
     };
 
@@ -342,57 +341,4 @@ public sealed class SfParser
             _ => throw Fail(),
         };
     }
-
-    private SfBareItem ParseDate()
-    {
-        pos++;
-        var number = ParseNumber();
-        return number.Kind == SfKind.Integer ? new SfBareItem(SfKind.Date, number.Value) : throw Fail();
-    }
-
-    private SfBareItem ParseDisplayString()
-    {
-        pos++;
-        if (Peek != '"')
-        {
-            throw Fail();
-        }
-        pos++;
-        var bytes = new List<byte>();
-        while (!AtEnd)
-        {
-            char c = input[pos++];
-            if (c is < ' ' or > '~')
-            {
-                throw Fail();
-            }
-            if (c == '%')
-            {
-                if (pos + 2 > input.Length || !IsLowerHex(input[pos]) || !IsLowerHex(input[pos + 1]))
-                {
-                    throw Fail();
-                }
-                bytes.Add(Convert.ToByte(input.Substring(pos, 2), 16));
-                pos += 2;
-            }
-            else if (c == '"')
-            {
-                try
-                {
-                    return new SfBareItem(SfKind.DisplayString, new System.Text.UTF8Encoding(false, true).GetString(bytes.ToArray()));
-                }
-                catch (System.Text.DecoderFallbackException)
-                {
-                    throw Fail();
-                }
-            }
-            else
-            {
-                bytes.Add((byte)c);
-            }
-        }
-        throw Fail();
-    }
-
-    private static bool IsLowerHex(char c) => c is >= '0' and <= '9' or >= 'a' and <= 'f';
 }

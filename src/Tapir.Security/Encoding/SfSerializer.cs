@@ -1,4 +1,4 @@
-// Serializer for Structured Field Values (RFC 9651 §4.1): the canonical form RFC 9421 signs
+// Serializer for Structured Field Values (RFC 8941 §4.1): the canonical form RFC 9421 signs
 // (the sf and key component parameters, @signature-params). Values the grammar cannot express
 // (integers beyond 15 digits, bad tokens, non-ASCII strings, bad keys) fail instead of producing
 // something a parser would read differently.
@@ -167,25 +167,6 @@ public static class SfSerializer
                 break;
             case SfKind.Boolean:
                 b.Append((bool)item.Value ? "?1" : "?0");
-                break;
-            case SfKind.Date:
-                b.Append('@');
-                Bare(b, SfBareItem.Integer((long)item.Value));
-                break;
-            case SfKind.DisplayString:
-                b.Append("%\"");
-                foreach (byte c in System.Text.Encoding.UTF8.GetBytes((string)item.Value))
-                {
-                    if (c is (byte)'%' or (byte)'"' or < 0x20 or > 0x7e)
-                    {
-                        b.Append('%').Append(c.ToString("x2", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        b.Append((char)c);
-                    }
-                }
-                b.Append('"');
                 break;
         }
     }

@@ -1,5 +1,6 @@
-// Structured Field Values (RFC 9651, which extends RFC 8941 with Date and Display String):
-// bare items, parameters, items, inner lists, lists and dictionaries. Parameters and
+// Structured Field Values as RFC 9421 uses them (RFC 8941): bare items, parameters, items, inner
+// lists, lists and dictionaries. RFC 9651's Date and Display String lie outside the TAPIR profile
+// and are refused by the parser. Parameters and
 // dictionaries keep their order; repeated keys are reported by the parser so callers that must
 // refuse them (Signature-Input, Content-Digest) can.
 namespace Tapir.Security.Encoding;
@@ -12,11 +13,9 @@ public enum SfKind
     Token,
     ByteSequence,
     Boolean,
-    Date,
-    DisplayString,
 }
 
-/// <summary>A bare item: Value is long (Integer, Date), decimal, string (String, Token, DisplayString), byte[] or bool.</summary>
+/// <summary>A bare item: Value is long (Integer), decimal, string (String, Token), byte[] or bool.</summary>
 public readonly record struct SfBareItem(SfKind Kind, object Value)
 {
     public static SfBareItem Integer(long v) => new(SfKind.Integer, v);

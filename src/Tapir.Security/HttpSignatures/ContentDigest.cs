@@ -50,9 +50,8 @@ public sealed class ContentDigest : IDisposable
     public static bool TryParse(string field, out IReadOnlyDictionary<string, byte[]>? digests, out Rejection why)
     {
         digests = null;
-        if (!SfParser.TryParseStrictDictionary(field, out var dictionary, out bool duplicate))
+        if (!SfParser.TryParseStrictDictionary(field, out var dictionary, out why))
         {
-            why = duplicate ? Rejection.DuplicateMember : Rejection.Malformed;
             return false;
         }
         var known = new Dictionary<string, byte[]>();

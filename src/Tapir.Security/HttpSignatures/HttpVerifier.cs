@@ -37,7 +37,7 @@ public static class HttpVerifier
             why = Rejection.TooLarge;
             return false;
         }
-        if (!TryDictionary(inputField, out var inputs, out why) || !TryDictionary(signatureField, out var signatures, out why))
+        if (!SfParser.TryParseStrictDictionary(inputField, out var inputs, out why) || !SfParser.TryParseStrictDictionary(signatureField, out var signatures, out why))
         {
             return false;
         }
@@ -97,17 +97,6 @@ public static class HttpVerifier
     /// <summary>Re-verifies a stored signature base (DESIGN §5.4) with a key and algorithm recorded at receipt.</summary>
     public static bool TryVerifyBase(byte[] signatureBase, byte[] signature, Jwk key, JwsAlgorithm algorithm) =>
         JwsCrypto.Verify(key, algorithm, signatureBase, signature);
-
-    private static bool TryDictionary(string field, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary, out Rejection why)
-    {
-        if (SfParser.TryParseStrictDictionary(field, out dictionary, out bool duplicate))
-        {
-            why = Rejection.None;
-            return true;
-        }
-        why = duplicate ? Rejection.DuplicateMember : Rejection.Malformed;
-        return false;
-    }
 
     private static bool CheckProfile(HttpMessage message, SignatureParameters parameters, HttpSignaturePolicy policy, out Rejection why)
     {

@@ -13,18 +13,11 @@ public sealed class JwkSet
     public JwkSet(IEnumerable<Jwk> keys)
     {
         Keys = keys.ToList();
-        byKid = new Dictionary<string, Jwk>(StringComparer.Ordinal);
-        foreach (var key in Keys)
+        if (Keys.Any(k => k.Kid is null) || IsAmbiguous(Keys))
         {
-            if (key.Kid is null || !byKid.TryAdd(key.Kid, key))
-            {
-                throw new ArgumentException("every key in a set needs a kid, and no kid may repeat", nameof(keys));
-            }
+            throw new ArgumentException("every key in a set needs a kid, no kid may repeat, and symmetric and asymmetric keys may not mix", nameof(keys));
         }
-        if (Keys.Any(k => k.IsSymmetric) && Keys.Any(k => !k.IsSymmetric))
-        {
-            throw new ArgumentException("a set may not mix symmetric and asymmetric keys", nameof(keys));
-        }
+        byKid = Keys.ToDictionary(k => k.Kid!, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<Jwk> Keys { get; }
@@ -47,7 +40,6 @@ public sealed class JwkSet
                 return false;
             }
             var parsed = new List<Jwk>();
-            var kids = new HashSet<string>(StringComparer.Ordinal);
             foreach (var element in keys.EnumerateArray())
             {
                 if (!JwkParser.TryParse(element, out var key, out why))
@@ -59,22 +51,16 @@ public sealed class JwkSet
                     why = Rejection.Malformed;
                     return false;
                 }
-                if (!kids.Add(key.Kid))
-                {
-                    why = Rejection.AmbiguousKeySet;
-                    return false;
-                }
                 parsed.Add(key);
             }
-            if (parsed.Any(k => k.IsSymmetric) && parsed.Any(k => !k.IsSymmetric))
-            {
-                why = Rejection.AmbiguousKeySet;
-                return false;
-            }
-            set = new JwkSet(parsed);
-            return true;
+            why = IsAmbiguous(parsed) ? Rejection.AmbiguousKeySet : Rejection.None;
+            set = why == Rejection.None ? new JwkSet(parsed) : null;
+            return set is not null;
         }
     }
+
+    private static bool IsAmbiguous(IReadOnlyList<Jwk> keys) =>
+        keys.Select(k => k.Kid).Distinct(StringComparer.Ordinal).Count() != keys.Count || keys.Any(k => k.IsSymmetric) && keys.Any(k => !k.IsSymmetric);
 
     /// <summary>The public set as JSON (a set holding oct keys cannot be published).</summary>
     public string ToJson(bool includePrivate = false)
