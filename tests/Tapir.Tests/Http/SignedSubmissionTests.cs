@@ -104,6 +104,42 @@ public sealed class SignedSubmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamedSubmissionWithPrecomputedDigestIsAccepted()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            var data = new byte[2_000_000];
+            new Random(6).NextBytes(data);
+            await File.WriteAllBytesAsync(path, data);
+            using var digest = new ContentDigest();
+            await using (var file = File.OpenRead(path))
+            {
+                var buffer = new byte[65536];
+                int read;
+                while ((read = await file.ReadAsync(buffer)) > 0)
+                {
+                    digest.Append(buffer.AsSpan(0, read));
+                }
+            }
+            await using var stream = File.OpenRead(path);
+            var content = new StreamContent(stream);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.apache.parquet");
+            content.Headers.ContentLength = digest.Length;
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/aggregate/histogram") { Content = content };
+            request.Headers.TryAddWithoutValidation("Content-Digest", digest.FieldValue("sha-512"));
+            using var client = Client(Edge);
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            Assert.Equal($"ok {data.Length}", await response.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task AlteredAfterSigningIsRefused()
     {
         using var client = Client(Edge, r => r.Content!.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/binary"));

@@ -1,6 +1,7 @@
 // An HttpClient handler that signs every outgoing request with the node's data key (RFC 9421,
-// the edm profile of DESIGN §5.2): it sets Content-Length and, when absent, Content-Digest, then
-// adds Signature-Input and Signature over exactly the values that will go on the wire.
+// the edm profile of DESIGN §5.2): it sets Content-Length and Content-Digest (unless the caller
+// streams and set both), then adds Signature-Input and Signature over exactly the values that
+// will go on the wire. The body itself is never part of the signature base.
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
 
@@ -10,16 +11,17 @@ public sealed class SigningHandler(Jwk key, string keyId, TimeProvider clock, IR
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        byte[] body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        if (request.Content is not null)
+        // A caller that streams a large body sets Content-Digest and Content-Length itself (hashing
+        // the file with ContentDigest as it goes); only then is the body left unread here.
+        bool streamed = request.Content?.Headers.ContentLength is not null && request.Headers.Contains("Content-Digest");
+        if (request.Content is not null && !streamed)
         {
+            byte[] body = await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             request.Content.Headers.ContentLength = body.Length;
-            if (!request.Headers.Contains("Content-Digest"))
-            {
-                request.Headers.TryAddWithoutValidation("Content-Digest", ContentDigest.FieldValueOf(body));
-            }
+            request.Headers.Remove("Content-Digest");
+            request.Headers.TryAddWithoutValidation("Content-Digest", ContentDigest.FieldValueOf(body));
         }
-        var signature = HttpSigner.Sign(ToMessage(request, body), key, keyId, clock.GetUtcNow(), components);
+        var signature = HttpSigner.Sign(ToMessage(request, []), key, keyId, clock.GetUtcNow(), components);
         request.Headers.TryAddWithoutValidation("Signature-Input", signature.SignatureInput);
         request.Headers.TryAddWithoutValidation("Signature", signature.Signature);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
