@@ -9,7 +9,10 @@ namespace Tapir.Cli;
 
 public static class HttpSigCommands
 {
-    public static Command Build(TextWriter output)
+    public static Command Build(TextWriter output) =>
+        CommandTree.Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.", Sign(output), Verify(output));
+
+    private static Command Sign(TextWriter output)
     {
         var key = new Option<string>("--key") { Description = "Private JWK file to sign with.", Required = true };
         var keyId = new Option<string>("--keyid") { Description = "keyid parameter (the node name).", Required = true };
@@ -50,7 +53,11 @@ public static class HttpSigCommands
             stdout.Write(HttpMessageText.Write(signed));
             return ExitCodes.Success;
         });
+        return sign;
+    }
 
+    private static Command Verify(TextWriter output)
+    {
         var jwks = new Option<string>("--jwks") { Description = "Trusted JWK set (or single JWK) file; keyid selects the key.", Required = true };
         var maxAge = new Option<string?>("--max-age") { Description = "Refuse signatures older than this (e.g. 24h); default: no limit, captures may be old." };
         var verifyScheme = new Option<string>("--scheme") { Description = "Scheme the request was received over.", DefaultValueFactory = _ => "https" };
@@ -65,7 +72,7 @@ public static class HttpSigCommands
                 : null;
             return VerifyRequest(message, set, age, output);
         });
-        return CommandTree.Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.", sign, verify);
+        return verify;
     }
 
     public static Command BuildInspect(TextWriter output)

@@ -7,7 +7,10 @@ namespace Tapir.Cli;
 
 public static class JwsCommands
 {
-    public static Command Build(TextWriter output, TextWriter error)
+    public static Command Build(TextWriter output, TextWriter error) =>
+        CommandTree.Group("jws", "Offline JWS tools for reviewers.", Sign(output), Verify(output, error));
+
+    private static Command Sign(TextWriter output)
     {
         var key = new Option<string>("--key") { Description = "Private JWK file to sign with.", Required = true };
         var json = new Option<bool>("--json") { Description = "General JSON serialization." };
@@ -35,7 +38,11 @@ public static class JwsCommands
                 : JwsSigner.Compact(payload, jwk));
             return ExitCodes.Success;
         });
+        return sign;
+    }
 
+    private static Command Verify(TextWriter output, TextWriter error)
+    {
         var jwks = new Option<string>("--jwks") { Description = "Trusted JWK set (or single JWK) file.", Required = true };
         var algs = new Option<string[]>("--alg") { Description = "Allowed algorithms (default: all asymmetric ones; HMAC only when named).", AllowMultipleArgumentsPerToken = true };
         var jwsFile = new Argument<string>("FILE") { Description = "A JWS in any serialization (- for standard input)." };
@@ -60,7 +67,7 @@ public static class JwsCommands
             stdout.Write(verified.Payload);
             return ExitCodes.Success;
         });
-        return CommandTree.Group("jws", "Offline JWS tools for reviewers.", sign, verify);
+        return verify;
     }
 
     /// <summary>Files written by editors and `tapir jws sign` end in one newline; it is not part of the JWS.</summary>

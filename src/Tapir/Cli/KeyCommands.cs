@@ -6,7 +6,10 @@ namespace Tapir.Cli;
 
 public static class KeyCommands
 {
-    public static Command Build(TextWriter output)
+    public static Command Build(TextWriter output) =>
+        CommandTree.Group("key", "Data-signing keys (JWK).", Generate(output), Public(output), ThumbprintCommand(output));
+
+    private static Command Generate(TextWriter output)
     {
         var alg = new Option<string>("--alg") { Description = "JWS algorithm: EdDSA, ES256, ES384, ES512, PS256..PS512, RS256..RS512, HS256..HS512.", Required = true };
         var crv = new Option<string?>("--crv") { Description = "Curve for EdDSA: Ed25519 (default) or Ed448." };
@@ -40,7 +43,11 @@ public static class KeyCommands
             }
             return ExitCodes.Success;
         });
+        return generate;
+    }
 
+    private static Command Public(TextWriter output)
+    {
         var file = new Argument<string>("FILE") { Description = "A JWK file (- for standard input)." };
         var publicKey = new Command("public", "Print the public JWK of a private JWK file.") { file };
         publicKey.SetAction(parsed =>
@@ -53,7 +60,11 @@ public static class KeyCommands
             output.WriteLine(key.PublicKey().ToJson());
             return ExitCodes.Success;
         });
+        return publicKey;
+    }
 
+    private static Command ThumbprintCommand(TextWriter output)
+    {
         var thumbFile = new Argument<string>("FILE") { Description = "A JWK file (- for standard input)." };
         var thumbprint = new Command("thumbprint", "Print the RFC 7638 SHA-256 thumbprint of a JWK file.") { thumbFile };
         thumbprint.SetAction(parsed =>
@@ -61,7 +72,6 @@ public static class KeyCommands
             output.WriteLine(Thumbprint.Compute(KeyFiles.ReadJwk(parsed.GetValue(thumbFile)!)));
             return ExitCodes.Success;
         });
-
-        return CommandTree.Group("key", "Data-signing keys (JWK).", generate, publicKey, thumbprint);
+        return thumbprint;
     }
 }

@@ -13,7 +13,10 @@ namespace Tapir.Cli;
 
 public static class NodeCommands
 {
-    public static Command Build(TextWriter output)
+    public static Command Build(TextWriter output) =>
+        CommandTree.Group("node", "Node lifecycle.", Add(output), List(output), ShowCommand(output), Remove(output));
+
+    private static Command Add(TextWriter output)
     {
         var name = new Argument<string>("NAME") { Description = "Node name (lower-case DNS name)." };
         var expires = new Option<string?>("--expires") { Description = "Lifetime of the enrollment secret (default: core.enrollment_secret_lifetime)." };
@@ -67,7 +70,11 @@ public static class NodeCommands
             }
             return ExitCodes.Success;
         });
+        return add;
+    }
 
+    private static Command List(TextWriter output)
+    {
         var listState = Settings.StateOption();
         var list = new Command("list", "List nodes: name, state, key algorithm, thumbprint, certificate expiry.") { listState };
         list.SetAction(parsed =>
@@ -85,12 +92,20 @@ public static class NodeCommands
             }
             return ExitCodes.Success;
         });
+        return list;
+    }
 
+    private static Command ShowCommand(TextWriter output)
+    {
         var showName = new Argument<string>("NAME");
         var showState = Settings.StateOption();
         var show = new Command("show", "Show one node with its data key and certificates.") { showName, showState };
         show.SetAction(parsed => Show(parsed, showName, showState, output));
+        return show;
+    }
 
+    private static Command Remove(TextWriter output)
+    {
         var removeName = new Argument<string>("NAME");
         var removeState = Settings.StateOption();
         var remove = new Command("remove", "Remove a node: revoke its certificates, drop its key from trust.") { removeName, removeState };
@@ -109,7 +124,7 @@ public static class NodeCommands
             }
             return ExitCodes.Success;
         });
-        return CommandTree.Group("node", "Node lifecycle.", add, list, show, remove);
+        return remove;
     }
 
     private static int Show(ParseResult parsed, Argument<string> name, Option<string?> state, TextWriter output)

@@ -8,6 +8,8 @@ using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Tapir.Cli;
@@ -27,33 +29,7 @@ public static class ApiServer
         using var serverCertificate = core.State.ServerCertificate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = core.Config.AggregateMaxBytes;
-            kestrel.Listen(Endpoint(core.Config.Listen), listen =>
-            {
-                // HTTP/1.1 only: what nodeman and aggrec clients speak, and the connection a
-                // revoked peer's request is dropped on is then exactly that peer's.
-                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
-                listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificate = serverCertificate,
-                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (certificate, _, _) =>
-                {
-                    if (validator.NodeOf(certificate) is not null)
-                    {
-                        return true;
-                    }
-                    Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity (foreign CA, expired, revoked or removed node)");
-                    return false;
-                },
-                CheckCertificateRevocation = false,
-            });
-            });
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, validator, serverCertificate));
         await using var app = builder.Build();
         app.Run(async context =>
         {
@@ -85,6 +61,36 @@ public static class ApiServer
         }
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         Log.Info("core API stopped");
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, CoreContext core, PeerValidator validator, X509Certificate2 serverCertificate)
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.MaxRequestBodySize = core.Config.AggregateMaxBytes;
+        kestrel.Listen(Endpoint(core.Config.Listen), listen =>
+        {
+            // HTTP/1.1 only: what nodeman and aggrec clients speak, and the connection a
+            // revoked peer's request is dropped on is then exactly that peer's.
+            listen.Protocols = HttpProtocols.Http1;
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCertificate,
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (certificate, _, _) => Accept(validator, certificate),
+                CheckCertificateRevocation = false,
+            });
+        });
+    }
+
+    private static bool Accept(PeerValidator validator, X509Certificate2 certificate)
+    {
+        if (validator.NodeOf(certificate) is not null)
+        {
+            return true;
+        }
+        Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity (foreign CA, expired, revoked or removed node)");
+        return false;
     }
 
     private static IPEndPoint Endpoint(string listen)
