@@ -94,10 +94,6 @@ public static class HttpVerifier
         return true;
     }
 
-    /// <summary>Re-verifies a stored signature base (DESIGN §5.4) with a key and algorithm recorded at receipt.</summary>
-    public static bool TryVerifyBase(byte[] signatureBase, byte[] signature, Jwk key, JwsAlgorithm algorithm) =>
-        JwsCrypto.Verify(key, algorithm, signatureBase, signature);
-
     private static bool CheckProfile(HttpMessage message, SignatureParameters parameters, HttpSignaturePolicy policy, out Rejection why)
     {
         why = Rejection.ParameterNotAllowed;

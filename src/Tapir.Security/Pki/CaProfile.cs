@@ -101,10 +101,9 @@ public static class CaProfile
         {
             builder.AddEntry(serial, at, X509RevocationReason.CessationOfOperation);
         }
-        using var signer = CertificateWithKey(root, rootKey);
+        // A key-less copy of the root joined with its key: works whether or not `root` holds one.
+        using var bare = X509CertificateLoader.LoadCertificate(root.RawData);
+        using var signer = bare.CopyWithPrivateKey(rootKey);
         return builder.Build(signer, crlNumber, now + TimeSpan.FromDays(7), HashAlgorithmName.SHA256, thisUpdate: now);
     }
-
-    private static X509Certificate2 CertificateWithKey(X509Certificate2 root, ECDsa key) =>
-        root.HasPrivateKey ? X509CertificateLoader.LoadCertificate(root.RawData).CopyWithPrivateKey(key) : root.CopyWithPrivateKey(key);
 }

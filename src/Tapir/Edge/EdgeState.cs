@@ -27,8 +27,6 @@ public sealed class EdgeState(string directory)
 
     public X509Certificate2 Root() => Pem.ReadCertificate(PathOf("ca.crt"));
 
-    public X509Certificate2 Certificate() => Pem.ReadCertificate(PathOf("tls.crt"));
-
     public X509Certificate2 TlsIdentity()
     {
         FinishInterruptedRenewal();
@@ -39,7 +37,7 @@ public sealed class EdgeState(string directory)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(PathOf("bootstrap.json")));
         var root = doc.RootElement;
-        return new Bootstrap(root.GetProperty("name").GetString()!, new Uri(root.GetProperty("nodeman_url").GetString()!), root.GetRawText());
+        return new Bootstrap(root.GetProperty("name").GetString()!, new Uri(root.GetProperty("nodeman_url").GetString()!));
     }
 
     /// <summary>Writes a new TLS key and certificate so that the old pair is replaced only when the new one is whole.</summary>
@@ -76,4 +74,4 @@ public sealed class EdgeState(string directory)
     }
 }
 
-public sealed record Bootstrap(string Name, Uri NodemanUrl, string Json);
+public sealed record Bootstrap(string Name, Uri NodemanUrl);
