@@ -86,4 +86,18 @@ public sealed class PkiProfileTests
             Assert.Contains(reason, why);
         }
     }
+
+    [Theory]
+    [InlineData("2026-11-29T11:55:00Z", true)]
+    [InlineData("2026-11-29T12:05:00+00:00", true)]
+    [InlineData("2026-11-29T13:04:59+01:00", true)]
+    [InlineData("2026-11-29T11:54:59.999Z", false)]
+    [InlineData("2026-11-29T12:05:00.001Z", false)]
+    [InlineData("2026-11-29T07:06:01-04:59", false)]
+    public void TimestampWindowIsThreeHundredSecondsEitherSide(string timestamp, bool fresh)
+    {
+        string json = $$"""{"timestamp":"{{timestamp}}","x509_csr":"-"}""";
+        Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out string why), why);
+        Assert.Equal(fresh, payload!.IsFresh(Now));
+    }
 }
