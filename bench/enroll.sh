@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
 work=$(mktemp -d)
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+): no outgoing connection holds it
 export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
 "$tapir" core init >/dev/null
 "$tapir" core serve 2>"$work/serve.log" &

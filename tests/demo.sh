@@ -35,7 +35,7 @@ cat signed.http; echo
 $tapir httpsig verify --jwks edge1-25519.pub.jwk --max-age 1h signed.http
 echo
 echo "== core and edge on this machine: init, node add, enroll, renew, remove (DESIGN §3, §4)"
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+): no outgoing connection holds it
 export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
 $tapir core init --name core.example.net
 $tapir core serve 2> serve.log &

@@ -115,12 +115,33 @@ internal sealed class CoreProcess : IDisposable
         Log.Dispose();
     }
 
+    // Ports come from below Linux's ephemeral range (32768 and up by default), so no outgoing
+    // connection of a parallel test can take the port between this check and `core serve`
+    // binding it; a process-wide counter keeps the cores of one run apart.
+    private static int nextPort = 20000 + Random.Shared.Next(10000);
+
     private static int FreePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (int tries = 0; tries < 1000; tries++)
+        {
+            int port = Interlocked.Increment(ref nextPort);
+            if (port >= 32000)
+            {
+                Interlocked.CompareExchange(ref nextPort, 20000, port);
+                continue;
+            }
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // in use by something else on this machine: try the next
+            }
+        }
+        throw new InvalidOperationException("no free port between 20000 and 32000 on 127.0.0.1");
     }
 }
