@@ -132,9 +132,8 @@ internal sealed class CoreProcess : IDisposable
             }
             try
             {
-                var listener = new TcpListener(IPAddress.Loopback, port);
+                using var listener = new TcpListener(IPAddress.Loopback, port);
                 listener.Start();
-                listener.Stop();
                 return port;
             }
             catch (SocketException)
