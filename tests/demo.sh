@@ -4,7 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/lib/core.sh
+. tests/lib/core.sh
+# Whatever happens, the core is stopped with SIGTERM (a hung stop fails the demo) and the scratch
+# directory is removed.
+trap 'status=$?; core_stop || status=1; rm -rf "$work"; exit $status' EXIT
 cd "$work"
 
 echo "== tapir version"
@@ -35,13 +39,10 @@ cat signed.http; echo
 $tapir httpsig verify --jwks edge1-25519.pub.jwk --max-age 1h signed.http
 echo
 echo "== core and edge on this machine: init, node add, enroll, renew, remove (DESIGN §3, §4)"
-port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+): no outgoing connection holds it
-export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
+export TAPIR_CORE__STATE_DIR=$work/core
 $tapir core init --name core.example.net
-$tapir core serve 2> serve.log &
-serve=$!
-trap 'kill $serve 2>/dev/null; wait $serve 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+core_start serve.log
+port=$core_port
 $tapir core node add edge1.example.net --out edge1.credentials.json
 $tapir edge enroll --credentials edge1.credentials.json --state edge1 --crv Ed448
 ls -l edge1
@@ -54,6 +55,10 @@ $tapir core node remove edge1.example.net
 sleep 2
 printf 'after removal: '; curl -sS --cacert edge1/ca.crt --cert edge1/tls.crt --key edge1/tls.key "https://127.0.0.1:$port/api/v1/jwks" 2>&1 | head -1 || true
 $tapir edge renew --state edge1 --attempts 1 || echo "(renewal refused, as it must be)"
+echo
+echo "== stop the core as systemd does (SIGTERM): it drains, closes the database and exits 0"
+core_stop
+echo "core serve exited with status 0"
 echo
 echo "== the core's log"
 cat serve.log

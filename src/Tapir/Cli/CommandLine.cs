@@ -25,6 +25,9 @@ public static class CommandLine
             return parsed.Invoke(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
+                // ProcessSignals is the one owner of SIGTERM/SIGINT; System.CommandLine's own
+                // handler would race it (and kill a draining core after its timeout).
+                ProcessTerminationTimeout = null,
                 Output = output,
                 Error = error,
             });

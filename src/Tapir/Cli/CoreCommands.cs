@@ -3,6 +3,7 @@ using System.CommandLine;
 using Tapir.Core;
 using Tapir.Core.Api;
 using Tapir.Core.Enrollment;
+using Tapir.Logging;
 using Tapir.Security.Jose;
 
 namespace Tapir.Cli;
@@ -42,10 +43,20 @@ public static class CoreCommands
         serve.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, _) =>
         {
             var config = Settings.Load(parsed);
-            using var core = CoreState.Load(parsed.GetValue(state) ?? config.Core.StateDir);
-            using var db = core.OpenDatabase();
-            var context = new CoreContext(core, config.Core, db, TimeProvider.System);
-            await ApiServer.RunAsync(context, Settings.StopSignal()).ConfigureAwait(false);
+            var signals = ProcessSignals.Install();
+            using (var core = CoreState.Load(parsed.GetValue(state) ?? config.Core.StateDir))
+            {
+                var context = new CoreContext(core, config.Core, core.OpenDatabase(), TimeProvider.System);
+                try
+                {
+                    await ApiServer.RunAsync(context, signals.Stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    context.CloseDatabase();
+                }
+            }
+            Log.Info("stopped");
             return ExitCodes.Success;
         }));
         return serve;

@@ -22,20 +22,4 @@ public static class Settings
         Log.Level = Log.Parse(config.Log.Level);
         return config;
     }
-
-    public static CancellationToken StopSignal()
-    {
-        var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
-        return stop.Token;
-    }
 }

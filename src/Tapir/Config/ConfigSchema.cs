@@ -22,6 +22,7 @@ public static class ConfigSchema
         new("core", "aggregate_content_types", ConfigKind.StringList, new[] { "application/vnd.apache.parquet", "application/binary" }, "Accepted aggregate content types.", NonEmptyList),
         new("core", "aggregate_max_bytes", ConfigKind.Integer, 256L * 1024 * 1024, "Largest accepted aggregate body in bytes.", Positive),
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30))),
+        new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5))),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
     ];

@@ -17,7 +17,8 @@ public sealed record CoreConfig(
     IReadOnlyList<string> AggregateTypes,
     IReadOnlyList<string> AggregateContentTypes,
     long AggregateMaxBytes,
-    TimeSpan AggregateMaxAge);
+    TimeSpan AggregateMaxAge,
+    TimeSpan ShutdownTimeout);
 
 public sealed record EdgeConfig(string StateDir);
 
@@ -43,7 +44,8 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateTypes: (string[])v["core.aggregate_types"],
             AggregateContentTypes: (string[])v["core.aggregate_content_types"],
             AggregateMaxBytes: (long)v["core.aggregate_max_bytes"],
-            AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"]),
+            AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
+            ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"]),
         new EdgeConfig((string)v["edge.state_dir"]),
         new LogConfig((string)v["log.level"]));
 }

@@ -1,5 +1,8 @@
 // A real `tapir core` for host tests: a state directory in a temp dir, `core init`, and
-// `core serve` as a child process on a free 127.0.0.1 port. Every process it starts, it stops.
+// `core serve` as a child process on a free 127.0.0.1 port, started as systemd and CI start
+// services: its own session (setsid, no controlling terminal) and stdin on /dev/null. Every
+// process it starts, it stops the way operators do (SIGTERM), and a core that does not exit
+// with status 0 within 10 s fails the test.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -41,11 +44,17 @@ internal sealed class CoreProcess : IDisposable
 
     public ProcessResult Tapir(params string[] args) => Run.Tapir(Environment, args);
 
+    public int Pid => serve?.Id ?? throw new InvalidOperationException("core serve is not running");
+
     public void Start()
     {
-        var start = new ProcessStartInfo(Repo.Binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add("core");
-        start.ArgumentList.Add("serve");
+        // setsid does not fork here (a child of this process is no process-group leader), so
+        // the PID is tapir's own once the shell has exec'ed it.
+        var start = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string arg in new[] { "sh", "-c", "exec \"$0\" core serve </dev/null", Repo.Binary })
+        {
+            start.ArgumentList.Add(arg);
+        }
         foreach (var (k, v) in Environment)
         {
             start.Environment[k] = v;
@@ -85,18 +94,51 @@ internal sealed class CoreProcess : IDisposable
         serve = null;
     }
 
+    /// <summary>Sends a signal by name (TERM, INT, HUP) to the running core.</summary>
+    public void Signal(string name)
+    {
+        var r = Run.Process("kill", [$"-{name}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+    }
+
+    /// <summary>The exit status if the core exits within the time, else null (still running).</summary>
+    public int? WaitForExit(TimeSpan timeout)
+    {
+        var process = serve ?? throw new InvalidOperationException("core serve is not running");
+        if (!process.WaitForExit(timeout))
+        {
+            return null;
+        }
+        process.WaitForExit(); // drains the redirected output
+        int status = process.ExitCode;
+        process.Dispose();
+        serve = null;
+        return status;
+    }
+
+    /// <summary>SIGTERM, then the core must exit with status 0 within 10 s.</summary>
     public void Stop()
     {
-        if (serve is { HasExited: false })
+        if (serve is null)
         {
-            Run.Process("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            if (!serve.WaitForExit(10_000))
-            {
-                serve.Kill();
-            }
+            return;
         }
-        serve?.Dispose();
-        serve = null;
+        bool running = !serve.HasExited;
+        if (running)
+        {
+            // it may exit between the check and the signal: then the exit status tells
+            Run.Process("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        int? status = WaitForExit(TimeSpan.FromSeconds(10));
+        if (status is null)
+        {
+            Kill();
+            throw new Xunit.Sdk.XunitException($"core serve was still running 10 s after SIGTERM (killed): {Log}");
+        }
+        if (status != 0)
+        {
+            throw new Xunit.Sdk.XunitException($"core serve {(running ? "exited after SIGTERM" : "had exited")} with status {status}: {Log}");
+        }
     }
 
     /// <summary>Creates a node and returns the path of its credentials file.</summary>
@@ -110,9 +152,14 @@ internal sealed class CoreProcess : IDisposable
 
     public void Dispose()
     {
-        Stop();
-        dir.Dispose();
-        Log.Dispose();
+        try
+        {
+            Stop();
+        }
+        finally
+        {
+            dir.Dispose();
+        }
     }
 
     // Ports come from below Linux's ephemeral range (32768 and up by default), so no outgoing

@@ -11,7 +11,10 @@ using Microsoft.AspNetCore.Http;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tapir.Config;
 using Tapir.Cli;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
@@ -29,13 +32,27 @@ public static class ApiServer
         using var serverCertificate = core.State.ServerCertificate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // ProcessSignals owns SIGTERM/SIGINT; the host's console lifetime would take them for itself.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = core.Config.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, validator, serverCertificate));
         await using var app = builder.Build();
+        int inFlight = 0;
         app.Run(async context =>
         {
+            Interlocked.Increment(ref inFlight);
             try
             {
                 await Router.Dispatch(core, validator, context).ConfigureAwait(false);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+            {
+                // the client's own fault (short body, bad framing, too slow): not a server error
+                Log.Warning($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = 400;
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -45,9 +62,26 @@ public static class ApiServer
                     context.Response.StatusCode = 500;
                 }
             }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
         });
-        await app.StartAsync(stop).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
+        await RefreshUntil(core, validator, stop).ConfigureAwait(false);
+        await Drain(app, core.Config.ShutdownTimeout, () => Volatile.Read(ref inFlight)).ConfigureAwait(false);
+    }
+
+    private static async Task RefreshUntil(CoreContext core, PeerValidator validator, CancellationToken stop)
+    {
         try
         {
             while (!stop.IsCancellationRequested)
@@ -59,8 +93,38 @@ public static class ApiServer
         catch (OperationCanceledException)
         {
         }
-        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops accepting, lets requests in flight finish within the timeout, then closes what is left.</summary>
+    private static async Task Drain(WebApplication app, TimeSpan timeout, Func<int> inFlight)
+    {
+        Log.Info($"stopping: no new connections; {inFlight()} requests in flight, waiting up to {Durations.Format(timeout)}");
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await app.StopAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Connections closed at the deadline end their handlers at the next read or write.
+        for (int i = 0; i < 20 && inFlight() > 0; i++)
+        {
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+        if (deadline.IsCancellationRequested || inFlight() > 0)
+        {
+            Log.Warning($"drain timed out after {Durations.Format(timeout)}: remaining connections closed ({inFlight()} handlers still running)");
+        }
         Log.Info("core API stopped");
+    }
+
+    /// <summary>A host lifetime that takes no signals and waits for nothing.</summary>
+    private sealed class NoSignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static void Listen(KestrelServerOptions kestrel, CoreContext core, PeerValidator validator, X509Certificate2 serverCertificate)

@@ -1,5 +1,5 @@
 // What the enrollment, renewal and directory handlers share: the core state and configuration,
-// the one database connection with its writer lock, the failure limiter, the clock.
+// the one database connection with its writer lock (closed by `core serve` at its stop), the failure limiter, the clock.
 using Microsoft.Data.Sqlite;
 using Tapir.Config;
 
@@ -23,6 +23,15 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
         lock (db)
         {
             return action(db);
+        }
+    }
+
+    /// <summary>Closes the database once the handler holding the lock (if any) is done; later use fails.</summary>
+    public void CloseDatabase()
+    {
+        lock (db)
+        {
+            db.Dispose();
         }
     }
 

@@ -1,0 +1,61 @@
+// The README's own commands, run as a new user runs them (issue 8): `make demo` (tests/demo.sh)
+// and the enrollment benchmark (bench/enroll.sh, shortened) must return with status 0 under a time
+// limit, leave no process they started running, and leave nothing in their temp directory.
+using System.Globalization;
+
+namespace Tapir.Tests.Binary;
+
+public sealed class ScriptTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void DemoRunsToTheEndAndLeavesNothingBehind()
+    {
+        string transcript = RunScript("tests/demo.sh", new Dictionary<string, string>());
+        Assert.Contains("edge1/tls.crt: OK", transcript);
+        Assert.Contains("(renewal refused, as it must be)", transcript);
+        Assert.Contains("core serve exited with status 0", transcript);
+        Assert.Contains(" info    stopped", transcript);
+    }
+
+    [Fact]
+    public void EnrollmentBenchmarkRunsToTheEndAndLeavesNothingBehind()
+    {
+        string transcript = RunScript("bench/enroll.sh", new Dictionary<string, string> { ["ENROLL_COUNT"] = "3" });
+        Assert.Matches(@"enrollment \(tapir edge enroll, end to end\): median [0-9.]+ ms, p90 [0-9.]+ ms, min [0-9.]+ ms over 3", transcript);
+    }
+
+    private string RunScript(string script, Dictionary<string, string> environment)
+    {
+        using var tmp = new TempDir();
+        string pids = Path.Combine(tmp.Path, "pids");
+        string scratch = Path.Combine(tmp.Path, "tmp");
+        Directory.CreateDirectory(scratch);
+        environment["TMPDIR"] = scratch;
+        environment["TAPIR_PIDS_FILE"] = pids;
+        var r = Run.Process("timeout", ["-k", "5", "300", Path.Combine(Repo.Root, script)], environment);
+        string transcript = r.Stdout + r.Stderr;
+        output.WriteLine(transcript);
+        Assert.True(r.ExitCode == 0, $"{script} exited with {r.ExitCode} (124: timed out after 300 s)");
+        var started = File.ReadAllLines(pids).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(started);
+        foreach (int pid in started)
+        {
+            Assert.False(Directory.Exists($"/proc/{pid}") && !IsAnotherProgram(pid), $"{script} left process {pid} running");
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
+        return transcript;
+    }
+
+    // A PID may be reused by an unrelated process once ours has exited: only a tapir counts.
+    private static bool IsAnotherProgram(int pid)
+    {
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/comm").Trim().Equals("tapir", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}
