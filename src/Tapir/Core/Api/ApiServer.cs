@@ -34,7 +34,8 @@ public static class ApiServer
         builder.Logging.ClearProviders();
         // ProcessSignals owns SIGTERM/SIGINT; the host's console lifetime would take them for itself.
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
-        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = core.Config.ShutdownTimeout);
+        // The drain deadline is Drain's own token; the host's timeout is only a backstop after it.
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = core.Config.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, validator, serverCertificate));
         await using var app = builder.Build();
         int inFlight = 0;
