@@ -4,7 +4,6 @@
 // Wycheproof keys and mixed-order keys are accepted; the identity-key forgery (R = identity, S = 0)
 // is refused.
 using System.Buffers.Text;
-using System.Diagnostics;
 using System.Numerics;
 using System.Security.Cryptography;
 using Tapir.Security.Interop;
@@ -113,14 +112,13 @@ public sealed class EdDsaPublicKeyTests(ITestOutputHelper output)
     public void FreshKeysAreAccepted(EdCurve curve)
     {
         var keys = Enumerable.Range(0, 1000).Select(_ => EdDsa.PublicKeyOf(curve, EdDsa.GeneratePrivateKey(curve))).ToList();
-        var clock = Stopwatch.StartNew();
         foreach (var x in keys)
         {
             AssertAccepted(curve, x);
             x[^1] ^= 0x80; // -A: the sign of x does not change whether a point is valid
             AssertAccepted(curve, x);
         }
-        output.WriteLine($"{curve}: 2000 keys accepted, {clock.Elapsed.TotalMicroseconds / 2000:F0} µs per key for one JWK parse plus one raw check (wall clock, not asserted)");
+        output.WriteLine($"{curve}: {keys.Count} fresh keys and their negations accepted");
     }
 
     [Theory]
