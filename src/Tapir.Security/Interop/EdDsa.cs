@@ -1,7 +1,8 @@
 // Pure EdDSA (RFC 8032 §5.1 Ed25519, §5.2 Ed448) through libcrypto: raw keys, empty context,
 // no prehash. Callers pass raw private seeds (32 / 57 bytes) and raw public keys (32 / 57 bytes).
-// A wrong-length key or signature, or a point that does not decode, verifies as false; only
-// caller mistakes on the signing side throw.
+// Every public key passes EdwardsPoint's decoding first (libcrypto's raw import does not decode):
+// a wrong-length key or signature, or a non-canonical, off-curve or small-order public key,
+// verifies as false; only caller mistakes on the signing side throw.
 using System.Security.Cryptography;
 
 namespace Tapir.Security.Interop;
@@ -47,7 +48,7 @@ public static class EdDsa
         return key is not null && key.Verify(message, signature);
     }
 
-    /// <summary>True when the public key is a valid encoding of a curve point.</summary>
+    /// <summary>True when the public key is the canonical encoding of a curve point that is not of small order.</summary>
     public static bool IsValidPublicKey(EdCurve curve, ReadOnlySpan<byte> publicKey)
     {
         using var key = EdDsaKey.FromPublic(curve, publicKey);
@@ -138,10 +139,10 @@ public sealed class EdDsaKey : IDisposable
 
     public static EdDsaKey FromPrivate(EdCurve curve, ReadOnlySpan<byte> privateKey) => new(curve, EdDsa.PrivateKey(curve, privateKey), true);
 
-    /// <summary>Null when the bytes are not a valid public key of the curve.</summary>
+    /// <summary>Null when the bytes are not a valid public key of the curve (see EdwardsPoint).</summary>
     public static EdDsaKey? FromPublic(EdCurve curve, ReadOnlySpan<byte> publicKey)
     {
-        if (publicKey.Length != EdDsa.KeyLength(curve))
+        if (!EdwardsPoint.IsValidPublicKey(curve, publicKey))
         {
             return null;
         }

@@ -1,5 +1,6 @@
 // Parses one JWK strictly (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2). Refused: unknown kty or crv,
 // X25519/X448, non-canonical base64url, wrong coordinate or key lengths, EC points off the curve,
+// EdDSA points that are non-canonical, off the curve or of small order (Interop/EdwardsPoint),
 // private parts that do not match the public ones, RSA below 2048 bits or with a weak exponent or
 // ROCA modulus, multi-prime RSA, oct keys under 256 bits, use other than "sig", unknown or
 // ill-fitting alg. Unknown members are ignored, as RFC 7517 §4 requires.

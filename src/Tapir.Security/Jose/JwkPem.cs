@@ -1,6 +1,7 @@
 // PEM import and export of JWK key material so keys interoperate with openssl: SubjectPublicKeyInfo
 // ("PUBLIC KEY") and PKCS#8 ("PRIVATE KEY") for EC and RSA through the BCL, and for Ed25519/Ed448
-// through their fixed RFC 8410 DER prefixes (the only encodings those keys have).
+// through their fixed RFC 8410 DER prefixes (the only encodings those keys have). Imported EdDSA
+// public keys pass the same point check as JWKs (EdDsa.IsValidPublicKey).
 using System.Security.Cryptography;
 using Tapir.Security.Interop;
 
