@@ -1,5 +1,5 @@
-// The six fuzz targets: JwsParser, JwkParser, SfParser (item, list, dictionary, strict dictionary),
-// HttpMessageText, EnrollmentPayload (enrollment and renewal forms) and CsrRules. Each one feeds the
+// The fuzz targets: JwsParser, JwkParser, SfParser (item, list, dictionary, strict dictionary),
+// HttpMessageText, EnrollmentPayload (enrollment and renewal forms), CsrRules and CsrSan. Each feeds the
 // raw input to the parser and checks that a refusal carries no value and an acceptance carries one;
 // an exception, or a broken out-value contract, escapes and afl++ records it as a crash.
 using System.Text;
@@ -24,7 +24,13 @@ public static class Targets
         ["HttpMessageText"] = Http,
         ["EnrollmentPayload"] = Payload,
         ["CsrRules"] = Csr,
+        ["CsrSan"] = CsrSan,
     };
+
+    // A fixed key signs the CsrSan requests: mutating a signed CSR breaks its signature, so only
+    // a target that signs after mutating reaches the rules behind the signature check.
+    private static readonly System.Security.Cryptography.ECDsa SanKey =
+        System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 
     private static void Jws(byte[] input)
     {
@@ -70,6 +76,17 @@ public static class Targets
         string pem = input.AsSpan().StartsWith("-----"u8)
             ? Encoding.Latin1.GetString(input)
             : new string(System.Security.Cryptography.PemEncoding.Write("CERTIFICATE REQUEST", input));
+        bool ok = CsrRules.TryAuthorize(pem, CsrName, allowP384: true, out var authorization, out string reason);
+        Check("CsrRules.TryAuthorize", ok, authorization, reason);
+    }
+
+    private static void CsrSan(byte[] input)
+    {
+        // The input is the subjectAltName extension value; the harness signs a CSR around it.
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            $"CN={CsrName}", SanKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension("2.5.29.17", input, critical: false));
+        string pem = request.CreateSigningRequestPem();
         bool ok = CsrRules.TryAuthorize(pem, CsrName, allowP384: true, out var authorization, out string reason);
         Check("CsrRules.TryAuthorize", ok, authorization, reason);
     }

@@ -151,6 +151,16 @@ def jwk_public():
             yield {k: v for k, v in jwk.items() if k != "d"}
 
 
+def san_seeds():
+    """subjectAltName extension values (DER GeneralNames) for the CsrSan target."""
+    def tlv(tag, b):
+        return bytes([tag, len(b)]) + b
+    name = NAME.encode()
+    yield tlv(0x30, tlv(0x82, name))
+    yield tlv(0x30, tlv(0x82, name) + tlv(0x87, bytes([10, 0, 0, 1])) + tlv(0x81, b"a@b.c"))
+    yield tlv(0x30, tlv(0x86, b"https://" + name + b"/"))
+
+
 def write(target, items):
     folder = os.path.join(SEEDS, target)
     os.makedirs(folder, exist_ok=True)
@@ -175,6 +185,7 @@ def main():
     write("JwkParser", jwk_seeds())
     write("SfParser", sf_seeds())
     write("HttpMessageText", http_seeds())
+    write("CsrSan", san_seeds())
     with tempfile.TemporaryDirectory() as tmp:
         csrs = list(make_csrs(tmp))
     write("CsrRules", [pem for _, pem in csrs] + [der(pem) for _, pem in csrs])

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(JwsParser JwkParser SfParser HttpMessageText EnrollmentPayload CsrRules)
+[ ${#targets[@]} -gt 0 ] || targets=(JwsParser JwkParser SfParser HttpMessageText EnrollmentPayload CsrRules CsrSan)
 out=build/fuzz/out
 findings=build/fuzz/findings
 
@@ -55,7 +55,12 @@ for target in "${targets[@]}"; do
   rm -rf "${findings:?}/$target"
   mkdir -p "$findings"
   echo "== $target: fuzzing for ${seconds}s"
-  timeout $((seconds + 600)) afl-fuzz -i "fuzz/seeds/$target" -o "$findings/$target" -t 5000 -m none -V "$seconds" \
+  case $target in
+    JwsParser|JwkParser|EnrollmentPayload) dict=(-x fuzz/dict/json.dict) ;;
+    SfParser|HttpMessageText) dict=(-x "fuzz/dict/$target.dict") ;;
+    *) dict=() ;;
+  esac
+  timeout $((seconds + 600)) afl-fuzz -i "fuzz/seeds/$target" -o "$findings/$target" "${dict[@]}" -t 5000 -m none -V "$seconds" \
     -- dotnet "$out/Tapir.Fuzz.dll" "$target" >"$findings/$target.log" 2>&1 \
     || { tail -20 "$findings/$target.log" >&2; echo "fuzz: afl-fuzz failed on $target" >&2; exit 1; }
   stats=$findings/$target/default/fuzzer_stats
