@@ -1,6 +1,7 @@
 # tapir build. `make` publishes bin/tapir (one Native AOT file, SQLite linked in statically),
 # `make test` runs every test and ends with "N passed, N failed", `make demo` runs the
-# end-to-end path, `make bench` runs the benchmarks in bench/. Missing Debian packages are
+# end-to-end path, `make bench` runs the benchmarks in bench/, `make fuzz [SECONDS=60]` fuzzes each
+# parser with afl++ for SECONDS (fuzz/README.md; not part of `make test`). Missing Debian packages are
 # installed when running as root, otherwise named.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps interop-peers test demo bench clean
+.PHONY: all deps interop-peers test demo bench fuzz clean
 all: bin/tapir
 
 deps:
@@ -51,6 +52,10 @@ demo: bin/tapir
 
 bench: bin/tapir
 	@for b in bench/*.sh; do echo "== $$b"; "$$b"; done
+
+SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(SECONDS) fuzz/run.sh
 
 clean:
 	rm -rf bin build src/*/bin src/*/obj tests/*/bin tests/*/obj

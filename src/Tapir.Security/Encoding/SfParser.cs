@@ -28,6 +28,10 @@ public sealed class SfParser
     {
         bool ok = Run(text, p => p.ParseDictionary(), out dictionary, out bool duplicate);
         why = duplicate ? Rejection.DuplicateMember : ok ? Rejection.None : Rejection.Malformed;
+        if (why != Rejection.None)
+        {
+            dictionary = null; // a refused dictionary is not handed back
+        }
         return why == Rejection.None;
     }
 
