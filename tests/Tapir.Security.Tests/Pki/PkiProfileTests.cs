@@ -87,6 +87,35 @@ public sealed class PkiProfileTests
         }
     }
 
+    [Fact]
+    public void MalformedSubjectAltNameIsRefusedNotThrown()
+    {
+        using var p256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        const string name = "edge1.example.net";
+        // A SEQUENCE whose dNSName [2] claims 5 bytes and has 1: the BCL throws CryptographicException
+        // when it enumerates the names.
+        var broken = new X509Extension("2.5.29.17", [0x30, 0x03, 0x82, 0x05, 0x41], false);
+        Assert.False(CsrRules.TryAuthorize(Csr($"CN={name}", p256, broken), name, false, out var none, out string why));
+        Assert.Null(none);
+        Assert.Contains("subjectAltName does not decode", why);
+    }
+
+    // `$` let a trailing newline through. The non-ASCII digits that `\d` matched are also refused by the
+    // BCL's parse after it; the regex no longer relies on that.
+    [Theory]
+    [InlineData("2026-11-29T12:00:00Z\\n")]
+    [InlineData("2026-11-29T12:00:00+00:00\\n")]
+    [InlineData("\u0662\u0660\u0662\u0666-11-29T12:00:00Z")] // Arabic-Indic digits for the year
+    [InlineData("2026-11-29T12:00:00.\u0661Z")]
+    [InlineData("2026-11-29T\uFF11\uFF12:00:00Z")] // fullwidth digits for the hour
+    public void TimestampIsAsciiRfc3339WithNothingAfterIt(string timestamp)
+    {
+        string json = $$"""{"timestamp":"{{timestamp}}","x509_csr":"-"}""";
+        Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out string why));
+        Assert.Null(payload);
+        Assert.Contains("timestamp", why);
+    }
+
     [Theory]
     [InlineData("2026-11-29T11:55:00Z", true)]
     [InlineData("2026-11-29T12:05:00+00:00", true)]

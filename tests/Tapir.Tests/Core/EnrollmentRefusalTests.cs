@@ -117,6 +117,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         { "p192", "CSR key must be ECDSA P-256" },
         { "p384", "CSR key must be ECDSA P-256" },
         { "signature", "signature does not verify" },
+        { "badsan", "subjectAltName does not decode" },
     };
 
     [Theory]
@@ -135,6 +136,8 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
             "rsa1024" => EnrollmentClient.Csr($"CN={name}", RSA.Create(1024)),
             "p192" => EnrollmentClient.Csr($"CN={name}", ECDsa.Create(ECCurve.CreateFromValue("1.2.840.10045.3.1.1"))),
             "p384" => EnrollmentClient.Csr($"CN={name}", ECDsa.Create(ECCurve.NamedCurves.nistP384)),
+            // a dNSName that claims 5 bytes and has 1: the BCL throws when it enumerates the names
+            "badsan" => EnrollmentClient.Csr($"CN={name}", p256, new X509Extension("2.5.29.17", [0x30, 0x03, 0x82, 0x05, 0x41], false)),
             _ => CorruptSignature(EnrollmentClient.Csr($"CN={name}", p256)),
         };
         Refused(Enroll(name, EnrollmentClient.Enrollment(creds, key, csr: csr)), 400, reason);
