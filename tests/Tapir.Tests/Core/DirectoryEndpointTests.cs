@@ -11,7 +11,7 @@ namespace Tapir.Tests.Core;
 
 public sealed class DirectoryEndpointTests
 {
-    private static (X509Certificate2 Identity, Jwk DataKey) EnrollDirect(CoreProcess core, string name)
+    internal static (X509Certificate2 Identity, Jwk DataKey) EnrollDirect(CoreProcess core, string name)
     {
         var creds = EnrollmentClient.Read(core.AddNode(name));
         var dataKey = JwkGenerator.Generate(JwsAlgorithm.ES256, kid: name);
