@@ -56,8 +56,12 @@ public static class CsrRules
                 reason = $"CSR requests extension {extension.Oid?.Value}; only subjectAltName is allowed";
                 return false;
             }
-            var parsed = new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
-            if (!SanIsExactly(parsed, name))
+            if (!TrySan(extension, out var parsed))
+            {
+                reason = "subjectAltName does not decode";
+                return false;
+            }
+            if (!SanIsExactly(parsed!, name))
             {
                 reason = $"subjectAltName must be exactly DNS:{name}";
                 return false;
@@ -100,6 +104,22 @@ public static class CsrRules
         catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
             return null;
+        }
+    }
+
+    private static bool TrySan(X509Extension extension, out X509SubjectAlternativeNameExtension? san)
+    {
+        // The BCL decodes the names only when they are enumerated, and throws on a bad encoding.
+        try
+        {
+            san = new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
+            _ = san.EnumerateDnsNames().Count() + san.EnumerateIPAddresses().Count();
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            san = null;
+            return false;
         }
     }
 
