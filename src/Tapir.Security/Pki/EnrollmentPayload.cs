@@ -14,7 +14,7 @@ public sealed partial record EnrollmentPayload(DateTimeOffset Timestamp, string 
 {
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(300);
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 
     /// <summary>Parses an enrollment payload (withPublicKey) or a renewal payload.</summary>
