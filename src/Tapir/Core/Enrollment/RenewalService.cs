@@ -1,7 +1,6 @@
 // POST /api/v1/node/{name}/renew (DESIGN §4.3): a JWS by the node's stored data key only, a fresh
-// timestamp, a CSR under the same rules, accepted once (its signature's digest is remembered for
-// twice the clock window). A presented client certificate must be the same node.
-using System.Security.Cryptography;
+// timestamp, a CSR under the same rules, accepted once: its timestamp must be later than the node's
+// last renewal's (kept in the database). A presented client certificate must be the same node.
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;
 using Tapir.Storage;
@@ -60,14 +59,13 @@ public static class RenewalService
         {
             return ApiResult.Refuse(400, "x509_lifetime is below one hour");
         }
-        byte[] digest = SHA256.HashData(message.Signatures[0].Value);
         var (certificate, record, pem) = Issuance.Issue(core, csr!, name, lifetime, now);
         using (certificate)
         {
-            var replayUntil = now + 2 * EnrollmentPayload.MaxClockSkew;
-            if (!core.Db(db => CoreDatabase.CompleteRenewal(db, name, digest, replayUntil, record, pem, now)))
+            var committed = core.Db(db => CoreDatabase.CompleteRenewal(db, name, payload.Timestamp.ToUnixTimeMilliseconds(), record, pem));
+            if (committed != RenewalCommit.Done)
             {
-                return ApiResult.Refuse(400, "renewal request replayed, or node removed meanwhile");
+                return ApiResult.Refuse(400, committed == RenewalCommit.Replayed ? "renewal request replayed: its timestamp is not later than the last renewal's" : "node removed meanwhile");
             }
             core.Validator.Add(record.Serial);
             return ApiResult.Ok(Json.Object(w => Issuance.WriteCertificate(w, core, certificate, pem)));
