@@ -90,8 +90,9 @@ public static class CoreDatabase
 
     /// <summary>Records a renewal's certificate when its signed timestamp (Unix milliseconds) is later than
     /// every renewal the node made before: a replay carries the same timestamp however its signature is
-    /// re-encoded, and the last one is stored, so a restart does not reopen the window.</summary>
-    public static RenewalCommit CompleteRenewal(SqliteConnection db, string name, long signedAt, CertificateRecord certificate, string pem)
+    /// re-encoded, and the last one is stored, so a restart does not reopen the window. The certificates
+    /// the new one supersedes are revoked in the same transaction.</summary>
+    public static RenewalCommit CompleteRenewal(SqliteConnection db, string name, long signedAt, CertificateRecord certificate, string pem, DateTimeOffset now)
     {
         using var tx = db.BeginTransaction();
         if (Execute(db, tx, "UPDATE nodes SET renewal_timestamp = $t WHERE name = $n AND state = 'enrolled' AND (renewal_timestamp IS NULL OR renewal_timestamp < $t)", ("$t", signedAt), ("$n", name)) != 1)
@@ -100,6 +101,7 @@ public static class CoreDatabase
             bool enrolled = Execute(db, tx, "UPDATE nodes SET state = state WHERE name = $n AND state = 'enrolled'", ("$n", name)) == 1;
             return enrolled ? RenewalCommit.Replayed : RenewalCommit.NotEnrolled;
         }
+        Execute(db, tx, "UPDATE certificates SET revoked_at = $t WHERE node = $n AND revoked_at IS NULL", ("$t", now.ToUnixTimeSeconds()), ("$n", name));
         InsertCertificate(db, tx, certificate, pem);
         tx.Commit();
         return RenewalCommit.Done;

@@ -1,6 +1,7 @@
 // POST /api/v1/node/{name}/renew (DESIGN §4.3): a JWS by the node's stored data key only, a fresh
 // timestamp, a CSR under the same rules, accepted once: its timestamp must be later than the node's
 // last renewal's (kept in the database). A presented client certificate must be the same node.
+// The new certificate supersedes the node's others: they are revoked when it is committed.
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;
 using Tapir.Storage;
@@ -62,11 +63,13 @@ public static class RenewalService
         var (certificate, record, pem) = Issuance.Issue(core, csr!, name, lifetime, now);
         using (certificate)
         {
-            var committed = core.Db(db => CoreDatabase.CompleteRenewal(db, name, payload.Timestamp.ToUnixTimeMilliseconds(), record, pem));
+            var committed = core.Db(db => CoreDatabase.CompleteRenewal(db, name, payload.Timestamp.ToUnixTimeMilliseconds(), record, pem, now));
             if (committed != RenewalCommit.Done)
             {
                 return ApiResult.Refuse(400, committed == RenewalCommit.Replayed ? "renewal request replayed: its timestamp is not later than the last renewal's" : "node removed meanwhile");
             }
+            // The new serial is usable at once; the superseded one leaves the valid set at the next refresh
+            // (0.5 s), after this response, which the edge writes before it stops using the old certificate.
             core.Validator.Add(record.Serial);
             return ApiResult.Ok(Json.Object(w => Issuance.WriteCertificate(w, core, certificate, pem)));
         }
