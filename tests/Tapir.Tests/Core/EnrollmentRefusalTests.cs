@@ -40,6 +40,74 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         Assert.Contains(reason, result.Body);
     }
 
+    /// <summary>Waits (the core's stderr is read asynchronously) until the log has the fragment.</summary>
+    private void Logged(string fragment)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            lock (core.Log)
+            {
+                if (core.Log.ToString().Contains(fragment, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"not in the log: {fragment}");
+            Thread.Sleep(50);
+        }
+    }
+
+    private static void Uniform((int Status, string Body) result, string reason)
+    {
+        Assert.Equal(401, result.Status);
+        Assert.Equal($"{{\"error\":\"{reason}\"}}", result.Body);
+    }
+
+    [Fact]
+    public void StrangersCannotTellNamesOrStatesApart()
+    {
+        var (created, createdKey) = Node("alike-created.example.net");
+        var (enrolled, enrolledKey) = Node("alike-enrolled.example.net");
+        Assert.Equal(200, Enroll(enrolled.Name, EnrollmentClient.Enrollment(enrolled, enrolledKey)).Status);
+        var (removed, removedKey) = Node("alike-removed.example.net");
+        Assert.Equal(0, core.Tapir("core", "node", "remove", removed.Name).ExitCode);
+        const string nobody = "alike-nobody.example.net";
+        var wrongSecret = JwkGenerator.Generate(JwsAlgorithm.HS256, kid: created.Secret.Kid);
+        var enrollments = new (string Name, string Body, string Logged)[]
+        {
+            (nobody, EnrollmentClient.Enrollment(created with { Name = nobody }, createdKey), "unknown node"),
+            ("Not_A_Name", "{}", "unknown node"),
+            (enrolled.Name, EnrollmentClient.Enrollment(enrolled, enrolledKey), "node is enrolled, not awaiting enrollment"),
+            (removed.Name, EnrollmentClient.Enrollment(removed, removedKey), "node is removed, not awaiting enrollment"),
+            (created.Name, EnrollmentClient.Enrollment(created with { Secret = wrongSecret }, createdKey), "enrollment secret signature refused (BadSignature)"),
+            (created.Name, "{not json", "not a general JWS with an HS256 and a data-key signature (Malformed)"),
+        };
+        foreach (var (name, body, logged) in enrollments)
+        {
+            Uniform(Enroll(name, body), "enrollment refused");
+            Logged($"POST /api/v1/node/{name}/enroll from 127.0.0.1: 401 enrollment refused ({logged})");
+        }
+
+        using var tls = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string Renewal(string name, Jwk key) =>
+            JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(EnrollmentClient.Payload(DateTimeOffset.UtcNow, EnrollmentClient.Csr($"CN={name}", tls, EnrollmentClient.San(name)), null)), key);
+        var impostor = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: enrolled.Name);
+        var renewals = new (string Name, Jwk Key, string Logged)[]
+        {
+            (nobody, enrolledKey, "unknown node"),
+            (created.Name, createdKey, "node is created; only enrolled nodes renew"),
+            (removed.Name, removedKey, "node is removed; only enrolled nodes renew"),
+            (enrolled.Name, impostor, "renewal signature refused (BadSignature)"),
+        };
+        using var client = EnrollmentClient.Client(core);
+        foreach (var (name, key, logged) in renewals)
+        {
+            Uniform(EnrollmentClient.Post(client, $"api/v1/node/{name}/renew", Renewal(name, key)), "renewal refused");
+            Logged($"POST /api/v1/node/{name}/renew from 127.0.0.1: 401 renewal refused ({logged})");
+        }
+    }
+
     [Fact]
     public void ExpiredSecret()
     {
