@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
+using Tapir.Security;
 using Tapir.Security.Pki;
 using Tapir.Storage;
 
@@ -42,7 +43,8 @@ public static class Router
         };
         if (result.Status >= 400)
         {
-            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Text}");
+            // The wire's short reason, then the detail only the log gets.
+            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Reason ?? result.Text}{(result.Detail is null ? "" : $" ({result.Detail})")}");
         }
         await Write(context, result);
     }
@@ -58,7 +60,7 @@ public static class Router
             return ApiResult.Refuse(429, "too many failed attempts; try later");
         }
         byte[]? body = await ReadBody(context.Request, EnrollmentService.MaxBodyBytes);
-        var result = body is null ? ApiResult.Refuse(413, "request body too large") : handle(body);
+        var result = body is null ? WireAnswers.Refuse(Rejection.TooLarge, "request body") : handle(body);
         if (result.Status is >= 400 and < 500)
         {
             core.Failures.Fail(key, now);
