@@ -7,11 +7,11 @@ public enum Rejection
     None = 0,
     /// <summary>Input larger than the caller's limit.</summary>
     TooLarge,
-    /// <summary>Syntax: bad JSON, bad base64url, wrong structure, wrong lengths.</summary>
+    /// <summary>Syntax: bad JSON, base64url, PEM or DER, wrong structure, wrong lengths.</summary>
     Malformed,
     /// <summary>A JSON member (or structured-field key, or component) appears twice.</summary>
     DuplicateMember,
-    /// <summary>The algorithm is missing, unknown, "none", or not in the verifier's allowed set.</summary>
+    /// <summary>The algorithm (or a CSR's key type) is missing, unknown, "none", or not in the allowed set.</summary>
     AlgorithmNotAllowed,
     /// <summary>The algorithm does not fit the key (family, curve, size, or the key's own alg).</summary>
     KeyMismatch,
@@ -31,22 +31,32 @@ public enum Rejection
     SerializationNotAllowed,
     /// <summary>The signature does not verify.</summary>
     BadSignature,
-    /// <summary>A required component or parameter is missing.</summary>
+    /// <summary>A component the policy requires is not covered, or a covered one is not in the message.</summary>
     ComponentMissing,
-    /// <summary>A parameter the profile does not allow.</summary>
+    /// <summary>A parameter or member the profile does not allow (a private key where a public one belongs).</summary>
     ParameterNotAllowed,
-    /// <summary>The signature's created time is in the future beyond the allowed skew.</summary>
+    /// <summary>The signed time is in the future beyond the allowed skew.</summary>
     NotYetValid,
     /// <summary>The signature has expired.</summary>
     Expired,
-    /// <summary>The signature is older than the maximum age.</summary>
+    /// <summary>The signed time is older than the maximum age (or the clock window).</summary>
     TooOld,
-    /// <summary>The message was already accepted once.</summary>
+    /// <summary>The message was already accepted once (the host's check; the library keeps no state).</summary>
     Replayed,
     /// <summary>The body does not match its digest.</summary>
     DigestMismatch,
     /// <summary>More signatures than the verifier accepts on one message.</summary>
     TooManySignatures,
-    /// <summary>The peer is not allowed this topic or action.</summary>
-    AclDenied,
+
+    // Split from ComponentMissing and Malformed for enrollment, renewal and CSRs (issue 9).
+    /// <summary>No signature at all, or none under a label the verifier accepts.</summary>
+    SignatureMissing,
+    /// <summary>A required signature parameter (created, keyid) or payload member is missing.</summary>
+    ParameterMissing,
+    /// <summary>A name that must be the node's (CSR subject or SAN, kid, client certificate) is not.</summary>
+    NameMismatch,
+    /// <summary>A CSR attribute, or a requested extension other than subjectAltName.</summary>
+    ExtensionNotAllowed,
+    /// <summary>A well-formed value outside the profile's bounds (a certificate lifetime).</summary>
+    OutOfRange,
 }

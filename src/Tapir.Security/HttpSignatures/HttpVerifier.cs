@@ -29,7 +29,7 @@ public static class HttpVerifier
         string signatureField = string.Join(", ", message.Values("signature"));
         if (inputField.Length == 0 || signatureField.Length == 0)
         {
-            why = Rejection.ComponentMissing;
+            why = Rejection.SignatureMissing;
             return false;
         }
         if (inputField.Length > policy.MaxFieldLength || signatureField.Length > policy.MaxFieldLength)
@@ -54,7 +54,7 @@ public static class HttpVerifier
         var chosen = inputs.FirstOrDefault(i => policy.Labels is null || policy.Labels.Contains(i.Key));
         if (chosen.Key is null)
         {
-            why = Rejection.ComponentMissing;
+            why = Rejection.SignatureMissing;
             return false;
         }
         var signatureMember = signatures.First(s => s.Key == chosen.Key).Value;
@@ -101,11 +101,12 @@ public static class HttpVerifier
         {
             return false;
         }
-        why = Rejection.ComponentMissing;
+        why = Rejection.ParameterMissing;
         if (policy.RequiredParameters.Any(p => !parameters.Has(p)))
         {
             return false;
         }
+        why = Rejection.ComponentMissing;
         var covered = parameters.Components.Select(c => c.Serialized).ToHashSet(StringComparer.Ordinal);
         if (policy.RequiredComponents.Any(c => !covered.Contains(c)))
         {

@@ -1,6 +1,7 @@
-// CSR rules (DESIGN §3): the signature must verify (proof of possession), the key is ECDSA P-256
-// (P-384 when allowed), the subject is exactly CN=<name>, and the only extension request allowed
-// is a SAN of exactly DNS:<name>. Any other attribute or extension is refused with a reason.
+// CSR rules (DESIGN §3): the subject is exactly CN=<name>, the only extension request allowed is a
+// SAN of exactly DNS:<name>, the key is ECDSA P-256 (P-384 when allowed), and the signature verifies
+// (proof of possession) and is strict DER. Refusals: TooLarge, Malformed (PEM, DER, a SAN that does
+// not decode), NameMismatch, ExtensionNotAllowed (also any attribute), AlgorithmNotAllowed, BadSignature.
 // Authorization returns the key to certify; issuance (CaProfile) sets every extension itself.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -13,75 +14,87 @@ public static class CsrRules
 {
     public const int MaxPemLength = 8192;
 
-    public static bool TryAuthorize(string pem, string name, bool allowP384, out CsrAuthorization? authorization, out string reason)
+    public static bool TryAuthorize(string pem, string name, bool allowP384, out CsrAuthorization? authorization, out Rejection why)
     {
         authorization = null;
         if (pem.Length > MaxPemLength)
         {
-            reason = "CSR too large";
+            why = Rejection.TooLarge;
             return false;
         }
-        CertificateRequest request;
+        why = Rejection.Malformed;
         if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] != "CERTIFICATE REQUEST"
-            || DerEcdsaSignature.FromCsr(Base64(pem[fields.Base64Data])) is not byte[] rawSignature)
+            || DerEcdsaSignature.FromCsr(Base64(pem[fields.Base64Data])) is not byte[] rawSignature
+            || Load(pem, CertificateRequestLoadOptions.SkipSignatureValidation) is not CertificateRequest request)
         {
-            reason = "not a PEM CSR";
             return false;
         }
-        try
+        why = CheckProfile(request, name, allowP384, out string? curve);
+        if (why != Rejection.None)
         {
-            // Loading verifies the CSR's self-signature: proof that the requester holds the key.
-            request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
-        }
-        catch (Exception e) when (e is CryptographicException or NotSupportedException or ArgumentException or FormatException)
-        {
-            // NotSupportedException: an algorithm or curve the platform does not know; the rest: bad encodings.
-            reason = "CSR does not parse or its signature does not verify";
             return false;
         }
+        // Loading with the signature checked proves that the requester holds the key.
+        if (Load(pem, CertificateRequestLoadOptions.Default) is null)
+        {
+            why = Rejection.BadSignature;
+            return false;
+        }
+        if (!DerEcdsaSignature.IsStrict(rawSignature))
+        {
+            why = Rejection.Malformed;
+            return false;
+        }
+        authorization = new CsrAuthorization(request.PublicKey, $"ECDSA {curve}");
+        return true;
+    }
+
+    private static Rejection CheckProfile(CertificateRequest request, string name, bool allowP384, out string? curve)
+    {
+        curve = null;
         if (request.SubjectName.Name != $"CN={name}" || request.SubjectName.EnumerateRelativeDistinguishedNames().Count() != 1)
         {
-            reason = $"subject must be exactly CN={name}";
-            return false;
+            return Rejection.NameMismatch;
         }
         if (request.OtherRequestAttributes.Count > 0)
         {
-            reason = "CSR carries attributes other than an extension request";
-            return false;
+            return Rejection.ExtensionNotAllowed;
         }
         foreach (var extension in request.CertificateExtensions)
         {
-            if (extension is not X509SubjectAlternativeNameExtension san && extension.Oid?.Value != "2.5.29.17")
+            if (extension.Oid?.Value != "2.5.29.17")
             {
-                reason = $"CSR requests extension {extension.Oid?.Value}; only subjectAltName is allowed";
-                return false;
+                return Rejection.ExtensionNotAllowed;
             }
-            var parsed = new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
-            if (!SanIsExactly(parsed, name))
+            if (!TrySan(extension, out var san))
             {
-                reason = $"subjectAltName must be exactly DNS:{name}";
-                return false;
+                return Rejection.Malformed;
+            }
+            if (!SanIsExactly(san!, name))
+            {
+                return Rejection.NameMismatch;
             }
         }
-        string? curve = CurveOf(request.PublicKey) switch
+        curve = CurveOf(request.PublicKey) switch
         {
             "1.2.840.10045.3.1.7" => "P-256",
             "1.3.132.0.34" when allowP384 => "P-384",
             _ => null,
         };
-        if (curve is not null && !DerEcdsaSignature.IsStrict(rawSignature))
+        return curve is null ? Rejection.AlgorithmNotAllowed : Rejection.None;
+    }
+
+    private static CertificateRequest? Load(string pem, CertificateRequestLoadOptions options)
+    {
+        try
         {
-            reason = "CSR signature is not strict DER";
-            return false;
+            return CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, options | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
-        if (curve is null)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException or ArgumentException or FormatException)
         {
-            reason = allowP384 ? "CSR key must be ECDSA P-256 or P-384" : "CSR key must be ECDSA P-256";
-            return false;
+            // NotSupportedException: an algorithm or curve the platform does not know; the rest: bad encodings.
+            return null;
         }
-        authorization = new CsrAuthorization(request.PublicKey, $"ECDSA {curve}");
-        reason = "";
-        return true;
     }
 
     private static byte[] Base64(string text)
@@ -100,6 +113,22 @@ public static class CsrRules
         catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
             return null;
+        }
+    }
+
+    private static bool TrySan(X509Extension extension, out X509SubjectAlternativeNameExtension? san)
+    {
+        // The BCL decodes the names only when they are enumerated, and throws on a bad encoding.
+        try
+        {
+            san = new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
+            _ = san.EnumerateDnsNames().Count() + san.EnumerateIPAddresses().Count();
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            san = null;
+            return false;
         }
     }
 

@@ -1,7 +1,8 @@
 // The signed payloads of enrollment and renewal (DESIGN §4.2, §4.3), parsed strictly: a JSON
-// object with exactly the members named (no others, none twice), an RFC 3339 timestamp with an
-// explicit offset, a PEM CSR, the node's public data key (enrollment only) and an optional
-// lifetime in seconds. The ±300 s clock rule is checked against the `now` passed in.
+// object with exactly the members named (no others: ParameterNotAllowed; none twice; the required
+// ones present: ParameterMissing), an ASCII RFC 3339 timestamp with an explicit offset, a PEM CSR
+// string, the node's public data key (enrollment only) and an optional lifetime in seconds (one
+// hour to 400 days: OutOfRange). The ±300 s clock rule is checked against the `now` passed in.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -14,75 +15,96 @@ public sealed partial record EnrollmentPayload(DateTimeOffset Timestamp, string 
 {
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(300);
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(400);
+
+    [GeneratedRegex(@"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 
     /// <summary>Parses an enrollment payload (withPublicKey) or a renewal payload.</summary>
-    public static bool TryParse(ReadOnlyMemory<byte> json, bool withPublicKey, out EnrollmentPayload? payload, out string reason)
+    public static bool TryParse(ReadOnlyMemory<byte> json, bool withPublicKey, out EnrollmentPayload? payload, out Rejection why)
     {
         payload = null;
-        reason = "payload is not a JSON object with unique members";
-        if (!StrictJson.TryParse(json, out var document, out _))
+        if (!StrictJson.TryParse(json, out var document, out why))
         {
             return false;
         }
         using (document)
         {
             var root = document!.RootElement;
+            why = Rejection.Malformed;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 return false;
             }
             string[] allowed = withPublicKey ? ["timestamp", "x509_csr", "public_key", "x509_lifetime"] : ["timestamp", "x509_csr", "x509_lifetime"];
-            foreach (var member in root.EnumerateObject())
+            if (root.EnumerateObject().Any(member => Array.IndexOf(allowed, member.Name) < 0))
             {
-                if (Array.IndexOf(allowed, member.Name) < 0)
-                {
-                    reason = $"unexpected member '{member.Name}'";
-                    return false;
-                }
-            }
-            if (!root.TryGetProperty("timestamp", out var ts) || ts.ValueKind != JsonValueKind.String || !TryTimestamp(ts.GetString()!, out var timestamp))
-            {
-                reason = "timestamp must be an RFC 3339 date-time with offset";
+                why = Rejection.ParameterNotAllowed;
                 return false;
             }
-            if (!root.TryGetProperty("x509_csr", out var csr) || csr.ValueKind != JsonValueKind.String)
+            if (!root.TryGetProperty("timestamp", out var ts) || !root.TryGetProperty("x509_csr", out var csr) || withPublicKey && !root.TryGetProperty("public_key", out _))
             {
-                reason = "x509_csr must be a PEM string";
+                why = Rejection.ParameterMissing;
                 return false;
             }
-            TimeSpan? lifetime = null;
-            if (root.TryGetProperty("x509_lifetime", out var lt))
+            if (ts.ValueKind != JsonValueKind.String || !TryTimestamp(ts.GetString()!, out var timestamp) || csr.ValueKind != JsonValueKind.String)
             {
-                if (lt.ValueKind != JsonValueKind.Number || !lt.TryGetInt64(out long seconds) || seconds <= 0 || seconds > 400L * 86400)
-                {
-                    reason = "x509_lifetime must be a positive number of seconds";
-                    return false;
-                }
-                lifetime = TimeSpan.FromSeconds(seconds);
+                return false;
             }
             Jwk? key = null;
-            if (withPublicKey)
+            if (!TryLifetime(root, out var lifetime, out why) || withPublicKey && !TryPublicKey(root.GetProperty("public_key"), out key, out why))
             {
-                if (!root.TryGetProperty("public_key", out var jwk) || !JwkParser.TryParse(jwk, out key, out var why) || key!.HasPrivateKey)
-                {
-                    reason = "public_key must be a public JWK";
-                    return false;
-                }
+                return false;
             }
             payload = new EnrollmentPayload(timestamp, csr.GetString()!, key, lifetime);
-            reason = "";
             return true;
         }
     }
 
-    public bool IsFresh(DateTimeOffset now) => (now - Timestamp).Duration() <= MaxClockSkew;
+    /// <summary>Whether the timestamp is within ±300 s of now; TooOld or NotYetValid when not.</summary>
+    public bool IsFresh(DateTimeOffset now, out Rejection why)
+    {
+        why = now - Timestamp > MaxClockSkew ? Rejection.TooOld : Timestamp - now > MaxClockSkew ? Rejection.NotYetValid : Rejection.None;
+        return why == Rejection.None;
+    }
 
     private static bool TryTimestamp(string text, out DateTimeOffset value)
     {
         value = default;
         return Rfc3339().IsMatch(text)
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out value);
+    }
+
+    private static bool TryLifetime(JsonElement root, out TimeSpan? lifetime, out Rejection why)
+    {
+        lifetime = null;
+        why = Rejection.None;
+        if (!root.TryGetProperty("x509_lifetime", out var member))
+        {
+            return true;
+        }
+        if (member.ValueKind != JsonValueKind.Number || !member.TryGetInt64(out long seconds))
+        {
+            why = Rejection.Malformed;
+            return false;
+        }
+        if (seconds < CaProfile.MinimumLeafLifetime.TotalSeconds || seconds > MaxLifetime.TotalSeconds)
+        {
+            why = Rejection.OutOfRange;
+            return false;
+        }
+        lifetime = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    private static bool TryPublicKey(JsonElement member, out Jwk? key, out Rejection why)
+    {
+        if (!JwkParser.TryParse(member, out key, out why))
+        {
+            return false;
+        }
+        // A private key has no business here: refuse it rather than store it.
+        why = key!.HasPrivateKey ? Rejection.ParameterNotAllowed : Rejection.None;
+        return why == Rejection.None;
     }
 }

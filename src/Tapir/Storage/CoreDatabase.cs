@@ -9,6 +9,13 @@ public sealed record NodeRecord(string Name, string State, long CreatedAt, strin
 
 public sealed record CertificateRecord(string Serial, string Node, long NotBefore, long NotAfter, long? RevokedAt);
 
+public enum RenewalCommit
+{
+    Done,
+    Replayed,
+    NotEnrolled,
+}
+
 public static class CoreDatabase
 {
     public const string FileName = "tapir.db";
@@ -31,6 +38,11 @@ public static class CoreDatabase
         CREATE INDEX certificates_node ON certificates(node);
         CREATE TABLE renewal_requests (digest BLOB PRIMARY KEY, node TEXT NOT NULL, expires INTEGER NOT NULL);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+        // Renewal replay protection by the payload's timestamp, not the signature's bytes (issue 9).
+        """
+        ALTER TABLE nodes ADD COLUMN renewal_timestamp INTEGER;
+        DROP TABLE renewal_requests;
         """,
     ];
 
@@ -76,23 +88,23 @@ public static class CoreDatabase
         return true;
     }
 
-    /// <summary>Records a renewal's certificate and its request digest; false when the digest was seen (a replay).</summary>
-    public static bool CompleteRenewal(SqliteConnection db, string name, byte[] digest, DateTimeOffset replayUntil, CertificateRecord certificate, string pem, DateTimeOffset now)
+    /// <summary>Records a renewal's certificate when its signed timestamp (Unix milliseconds) is later than
+    /// every renewal the node made before: a replay carries the same timestamp however its signature is
+    /// re-encoded, and the last one is stored, so a restart does not reopen the window. The certificates
+    /// the new one supersedes are revoked in the same transaction.</summary>
+    public static RenewalCommit CompleteRenewal(SqliteConnection db, string name, long signedAt, CertificateRecord certificate, string pem, DateTimeOffset now)
     {
         using var tx = db.BeginTransaction();
-        Execute(db, tx, "DELETE FROM renewal_requests WHERE expires < $now", ("$now", now.ToUnixTimeSeconds()));
-        if (Execute(db, tx, "INSERT OR IGNORE INTO renewal_requests (digest, node, expires) VALUES ($d, $n, $e)", ("$d", digest), ("$n", name), ("$e", replayUntil.ToUnixTimeSeconds())) != 1)
+        if (Execute(db, tx, "UPDATE nodes SET renewal_timestamp = $t WHERE name = $n AND state = 'enrolled' AND (renewal_timestamp IS NULL OR renewal_timestamp < $t)", ("$t", signedAt), ("$n", name)) != 1)
         {
-            return false;
+            // Not updated: the node was removed meanwhile, or the timestamp is not new.
+            bool enrolled = Execute(db, tx, "UPDATE nodes SET state = state WHERE name = $n AND state = 'enrolled'", ("$n", name)) == 1;
+            return enrolled ? RenewalCommit.Replayed : RenewalCommit.NotEnrolled;
         }
-        // A no-op update that counts 1 only while the node is still enrolled (removal may race).
-        if (Execute(db, tx, "UPDATE nodes SET state = state WHERE name = $n AND state = 'enrolled'", ("$n", name)) != 1)
-        {
-            return false;
-        }
+        Execute(db, tx, "UPDATE certificates SET revoked_at = $t WHERE node = $n AND revoked_at IS NULL", ("$t", now.ToUnixTimeSeconds()), ("$n", name));
         InsertCertificate(db, tx, certificate, pem);
         tx.Commit();
-        return true;
+        return RenewalCommit.Done;
     }
 
     public static bool RemoveNode(SqliteConnection db, string name, DateTimeOffset now)

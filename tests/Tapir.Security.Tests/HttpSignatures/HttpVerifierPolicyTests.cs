@@ -132,7 +132,7 @@ public sealed class HttpVerifierPolicyTests
         var message = Request();
         var sig = HttpSigner.Sign(message, Edge, "edge1.example.net", Now);
         string noCreated = sig.SignatureInput.Replace(";created=1800000000", "", StringComparison.Ordinal);
-        Assert.Equal(Rejection.ComponentMissing, Refusal(message.WithFields([new("Signature-Input", noCreated), new("Signature", sig.Signature)])));
+        Assert.Equal(Rejection.ParameterMissing, Refusal(message.WithFields([new("Signature-Input", noCreated), new("Signature", sig.Signature)])));
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class HttpVerifierPolicyTests
     [Fact]
     public void MissingOrMalformedFieldsAreRefused()
     {
-        Assert.Equal(Rejection.ComponentMissing, Refusal(Request()));
+        Assert.Equal(Rejection.SignatureMissing, Refusal(Request()));
         var sig = HttpSigner.Sign(Request(), Edge, "edge1.example.net", Now);
         Assert.Equal(Rejection.Malformed, Refusal(Request().WithFields([new("Signature-Input", sig.SignatureInput), new("Signature", "sig1=\"not bytes\"")])));
         Assert.Equal(Rejection.Malformed, Refusal(Request().WithFields([new("Signature-Input", sig.SignatureInput), new("Signature", "other=:AAAA:")])));

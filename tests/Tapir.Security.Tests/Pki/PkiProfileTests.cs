@@ -66,25 +66,70 @@ public sealed class PkiProfileTests
         Assert.Equal("ECDSA P-256", ok!.KeyDescription);
         Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p256), name, false, out _, out _)); // SAN may be absent: the CA sets it
         Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p384), name, allowP384: true, out _, out _));
-        var refusals = new (string Pem, string Reason)[]
+        var refusals = new (string Pem, Rejection Reason)[]
         {
-            (Csr($"CN={name}", p384), "must be ECDSA P-256"),
-            (Csr($"CN={name}", rsa), "must be ECDSA P-256"),
-            (Csr($"CN={name}, O=x", p256), "subject must be exactly"),
-            (Csr("CN=edge2.example.net", p256), "subject must be exactly"),
-            (Csr($"CN={name}", p256, San(name, "x.example.net")), "subjectAltName must be exactly"),
-            (Csr($"CN={name}", p256, San("x.example.net")), "subjectAltName must be exactly"),
-            (Csr($"CN={name}", p256, new X509BasicConstraintsExtension(true, false, 0, true)), "only subjectAltName is allowed"),
-            ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "not a PEM CSR"),
-            ("garbage", "not a PEM CSR"),
-            (new string('A', 9000), "too large"),
+            (Csr($"CN={name}", p384), Rejection.AlgorithmNotAllowed),
+            (Csr($"CN={name}", rsa), Rejection.AlgorithmNotAllowed),
+            (Csr($"CN={name}, O=x", p256), Rejection.NameMismatch),
+            (Csr("CN=edge2.example.net", p256), Rejection.NameMismatch),
+            (Csr($"CN={name}", p256, San(name, "x.example.net")), Rejection.NameMismatch),
+            (Csr($"CN={name}", p256, San("x.example.net")), Rejection.NameMismatch),
+            (Csr($"CN={name}", p256, new X509BasicConstraintsExtension(true, false, 0, true)), Rejection.ExtensionNotAllowed),
+            (CsrWithAttribute(name, p256), Rejection.ExtensionNotAllowed),
+            (CorruptSignature(Csr($"CN={name}", p256)), Rejection.BadSignature),
+            ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", Rejection.Malformed),
+            ("garbage", Rejection.Malformed),
+            (new string('A', 9000), Rejection.TooLarge),
         };
         foreach (var (pem, reason) in refusals)
         {
-            Assert.False(CsrRules.TryAuthorize(pem, name, false, out var none, out string why));
+            Assert.False(CsrRules.TryAuthorize(pem, name, false, out var none, out var why));
             Assert.Null(none);
-            Assert.Contains(reason, why);
+            Assert.Equal(reason, why);
         }
+    }
+
+    private static string CsrWithAttribute(string name, ECDsa key)
+    {
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.OtherRequestAttributes.Add(new AsnEncodedData("1.2.840.113549.1.9.7", [0x0C, 0x01, 0x78])); // challengePassword "x"
+        return request.CreateSigningRequestPem();
+    }
+
+    private static string CorruptSignature(string pem)
+    {
+        byte[] der = Convert.FromBase64String(string.Concat(pem.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
+        der[^3] ^= 0x01; // inside the ECDSA signature's last integer
+        return PemEncoding.WriteString("CERTIFICATE REQUEST", der);
+    }
+
+    [Fact]
+    public void MalformedSubjectAltNameIsRefusedNotThrown()
+    {
+        using var p256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        const string name = "edge1.example.net";
+        // A SEQUENCE whose dNSName [2] claims 5 bytes and has 1: the BCL throws CryptographicException
+        // when it enumerates the names.
+        var broken = new X509Extension("2.5.29.17", [0x30, 0x03, 0x82, 0x05, 0x41], false);
+        Assert.False(CsrRules.TryAuthorize(Csr($"CN={name}", p256, broken), name, false, out var none, out var why));
+        Assert.Null(none);
+        Assert.Equal(Rejection.Malformed, why);
+    }
+
+    // `$` let a trailing newline through. The non-ASCII digits that `\d` matched are also refused by the
+    // BCL's parse after it; the regex no longer relies on that.
+    [Theory]
+    [InlineData("2026-11-29T12:00:00Z\\n")]
+    [InlineData("2026-11-29T12:00:00+00:00\\n")]
+    [InlineData("\u0662\u0660\u0662\u0666-11-29T12:00:00Z")] // Arabic-Indic digits for the year
+    [InlineData("2026-11-29T12:00:00.\u0661Z")]
+    [InlineData("2026-11-29T\uFF11\uFF12:00:00Z")] // fullwidth digits for the hour
+    public void TimestampIsAsciiRfc3339WithNothingAfterIt(string timestamp)
+    {
+        string json = $$"""{"timestamp":"{{timestamp}}","x509_csr":"-"}""";
+        Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out var why));
+        Assert.Null(payload);
+        Assert.Equal(Rejection.Malformed, why);
     }
 
     [Theory]
@@ -97,7 +142,45 @@ public sealed class PkiProfileTests
     public void TimestampWindowIsThreeHundredSecondsEitherSide(string timestamp, bool fresh)
     {
         string json = $$"""{"timestamp":"{{timestamp}}","x509_csr":"-"}""";
-        Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out string why), why);
-        Assert.Equal(fresh, payload!.IsFresh(Now));
+        Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out var why), why.ToString());
+        Assert.Equal(fresh, payload!.IsFresh(Now, out why));
+        Assert.Equal(fresh ? Rejection.None : payload.Timestamp < Now ? Rejection.TooOld : Rejection.NotYetValid, why);
+    }
+}
+
+public sealed class EnrollmentPayloadTests
+{
+    private const string Csr = "-----BEGIN CERTIFICATE REQUEST-----";
+
+    [Theory]
+    [InlineData("[]", Rejection.Malformed)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","x509_csr":"-"}""", Rejection.DuplicateMember)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","extra":1}""", Rejection.ParameterNotAllowed)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","public_key":{}}""", Rejection.ParameterNotAllowed)]
+    [InlineData("""{"x509_csr":"-"}""", Rejection.ParameterMissing)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z"}""", Rejection.ParameterMissing)]
+    [InlineData("""{"timestamp":"2026-11-29 12:00:00Z","x509_csr":"-"}""", Rejection.Malformed)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":1}""", Rejection.Malformed)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","x509_lifetime":"1"}""", Rejection.Malformed)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","x509_lifetime":3599}""", Rejection.OutOfRange)]
+    [InlineData("""{"timestamp":"2026-11-29T12:00:00Z","x509_csr":"-","x509_lifetime":34560001}""", Rejection.OutOfRange)]
+    public void RenewalPayloadRefusals(string json, Rejection expected)
+    {
+        Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out var why));
+        Assert.Null(payload);
+        Assert.Equal(expected, why);
+    }
+
+    [Fact]
+    public void EnrollmentPayloadNeedsAPublicKeyAndRefusesAPrivateOne()
+    {
+        var key = Tapir.Security.Jose.JwkGenerator.Generate(Tapir.Security.Jose.JwsAlgorithm.EdDSA, kid: "edge1.example.net");
+        string Payload(string? jwk) => "{\"timestamp\":\"2026-11-29T12:00:00Z\",\"x509_csr\":\"" + Csr + "\",\"x509_lifetime\":3600" + (jwk is null ? "" : ",\"public_key\":" + jwk) + "}";
+        Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(key.PublicKey().ToJson())), true, out var ok, out var why), why.ToString());
+        Assert.Equal(TimeSpan.FromHours(1), ok!.Lifetime);
+        Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(null)), true, out _, out why));
+        Assert.Equal(Rejection.ParameterMissing, why);
+        Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(key.ToJson(includePrivate: true))), true, out _, out why));
+        Assert.Equal(Rejection.ParameterNotAllowed, why);
     }
 }

@@ -116,7 +116,7 @@ public sealed class EnrollmentEndToEndTests
         Assert.Contains("already enrolled; use --force", twice.Stderr);
         var forced = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", core.File("e"), "--force");
         Assert.Equal(1, forced.ExitCode); // the secret was single-use
-        Assert.Contains("enrollment refused: 400", forced.Stderr);
+        Assert.Contains("enrollment refused: 401 {\"error\":\"enrollment refused\"}", forced.Stderr);
     }
 }
 

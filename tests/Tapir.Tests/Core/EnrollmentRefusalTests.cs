@@ -1,6 +1,7 @@
-// Every bad input of issue #5 against a real core, each with its exact status and reason:
-// secrets (expired, reused, another node's, wrong), signatures (missing, foreign key), kid,
-// timestamp, CSR rules, malformed and oversized bodies, removed nodes, replayed or foreign
+// Every bad input of issues #5 and #9 against a real core, each with its exact wire answer and the
+// detail in the log: before the caller proves it holds the node's secret or data key, one uniform
+// 401 (unknown, wrong state, bad secret look alike); after, the WireAnswers table per Rejection.
+// Secrets, signatures, kid, timestamp, CSR rules, bodies, removed nodes, replayed or foreign
 // renewals, and a client certificate from a foreign CA.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -34,10 +35,83 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         return EnrollmentClient.Post(client, $"api/v1/node/{name}/enroll", body);
     }
 
-    private static void Refused((int Status, string Body) result, int status, string reason)
+    /// <summary>The exact wire answer (WireAnswers), and when given, the detail the log carries.</summary>
+    private void Refused((int Status, string Body) result, int status, string reason, string? logged = null)
     {
         Assert.Equal(status, result.Status);
-        Assert.Contains(reason, result.Body);
+        Assert.Equal($"{{\"error\":\"{reason}\"}}", result.Body);
+        if (logged is not null)
+        {
+            Logged(logged);
+        }
+    }
+
+    /// <summary>Waits (the core's stderr is read asynchronously) until the log has the fragment.</summary>
+    private void Logged(string fragment)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            lock (core.Log)
+            {
+                if (core.Log.ToString().Contains(fragment, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"not in the log: {fragment}");
+            Thread.Sleep(50);
+        }
+    }
+
+    private static void Uniform((int Status, string Body) result, string reason)
+    {
+        Assert.Equal(401, result.Status);
+        Assert.Equal($"{{\"error\":\"{reason}\"}}", result.Body);
+    }
+
+    [Fact]
+    public void StrangersCannotTellNamesOrStatesApart()
+    {
+        var (created, createdKey) = Node("alike-created.example.net");
+        var (enrolled, enrolledKey) = Node("alike-enrolled.example.net");
+        Assert.Equal(200, Enroll(enrolled.Name, EnrollmentClient.Enrollment(enrolled, enrolledKey)).Status);
+        var (removed, removedKey) = Node("alike-removed.example.net");
+        Assert.Equal(0, core.Tapir("core", "node", "remove", removed.Name).ExitCode);
+        const string nobody = "alike-nobody.example.net";
+        var wrongSecret = JwkGenerator.Generate(JwsAlgorithm.HS256, kid: created.Secret.Kid);
+        var enrollments = new (string Name, string Body, string Logged)[]
+        {
+            (nobody, EnrollmentClient.Enrollment(created with { Name = nobody }, createdKey), "unknown node"),
+            ("Not_A_Name", "{}", "unknown node"),
+            (enrolled.Name, EnrollmentClient.Enrollment(enrolled, enrolledKey), "node is enrolled, not awaiting enrollment"),
+            (removed.Name, EnrollmentClient.Enrollment(removed, removedKey), "node is removed, not awaiting enrollment"),
+            (created.Name, EnrollmentClient.Enrollment(created with { Secret = wrongSecret }, createdKey), "enrollment secret signature refused (BadSignature)"),
+            (created.Name, "{not json", "not a general JWS with an HS256 and a data-key signature (Malformed)"),
+        };
+        foreach (var (name, body, logged) in enrollments)
+        {
+            Uniform(Enroll(name, body), "enrollment refused");
+            Logged($"POST /api/v1/node/{name}/enroll from 127.0.0.1: 401 enrollment refused ({logged})");
+        }
+
+        using var tls = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string Renewal(string name, Jwk key) =>
+            JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(EnrollmentClient.Payload(DateTimeOffset.UtcNow, EnrollmentClient.Csr($"CN={name}", tls, EnrollmentClient.San(name)), null)), key);
+        var impostor = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: enrolled.Name);
+        var renewals = new (string Name, Jwk Key, string Logged)[]
+        {
+            (nobody, enrolledKey, "unknown node"),
+            (created.Name, createdKey, "node is created; only enrolled nodes renew"),
+            (removed.Name, removedKey, "node is removed; only enrolled nodes renew"),
+            (enrolled.Name, impostor, "renewal signature refused (BadSignature)"),
+        };
+        using var client = EnrollmentClient.Client(core);
+        foreach (var (name, key, logged) in renewals)
+        {
+            Uniform(EnrollmentClient.Post(client, $"api/v1/node/{name}/renew", Renewal(name, key)), "renewal refused");
+            Logged($"POST /api/v1/node/{name}/renew from 127.0.0.1: 401 renewal refused ({logged})");
+        }
     }
 
     [Fact]
@@ -45,7 +119,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, key) = Node("expired.example.net", "1s");
         Thread.Sleep(2100);
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 401, "enrollment secret expired");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (enrollment secret expired)");
     }
 
     [Fact]
@@ -53,7 +127,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, key) = Node("reused.example.net");
         Assert.Equal(200, Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)).Status);
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 400, "node is enrolled, not awaiting enrollment");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (node is enrolled, not awaiting enrollment)");
     }
 
     [Fact]
@@ -62,7 +136,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         var (a, key) = Node("victim.example.net");
         var (b, _) = Node("other.example.net");
         var forged = new Credentials(a.Name, b.Secret);
-        Refused(Enroll(a.Name, EnrollmentClient.Enrollment(forged, key)), 401, "enrollment secret signature refused (KeyNotFound)");
+        Refused(Enroll(a.Name, EnrollmentClient.Enrollment(forged, key)), 401, "enrollment refused", $"/{a.Name}/enroll from 127.0.0.1: 401 enrollment refused (enrollment secret signature refused (KeyNotFound))");
     }
 
     [Fact]
@@ -70,14 +144,14 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, key) = Node("wronghmac.example.net");
         var wrong = JwkGenerator.Generate(JwsAlgorithm.HS256, kid: creds.Secret.Kid);
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds with { Secret = wrong }, key)), 401, "enrollment secret signature refused (BadSignature)");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds with { Secret = wrong }, key)), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (enrollment secret signature refused (BadSignature))");
     }
 
     [Fact]
     public void MissingDataKeySignature()
     {
         var (creds, key) = Node("nodatasig.example.net");
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, signers: [creds.Secret])), 400, "general JWS with an HS256 and a data-key signature");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, signers: [creds.Secret])), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (not a general JWS with an HS256 and a data-key signature (Malformed))");
     }
 
     [Fact]
@@ -85,7 +159,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, key) = Node("otherkey.example.net");
         var other = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: creds.Name);
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, signers: [creds.Secret, other])), 401, "data-key signature refused (BadSignature)");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, signers: [creds.Secret, other])), 401, "data-key signature: signature does not verify", $"/{creds.Name}/enroll from 127.0.0.1: 401 data-key signature: signature does not verify (data-key signature: BadSignature)");
     }
 
     [Fact]
@@ -93,7 +167,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, _) = Node("kid.example.net");
         var key = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: "someone.example.net");
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 403, "must be the node name");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 403, "kid: must be the node's name", $"/{creds.Name}/enroll from 127.0.0.1: 403 kid: must be the node's name (kid: NameMismatch, public_key or data-key signature kid is not the node name)");
     }
 
     [Theory]
@@ -104,24 +178,26 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     public void TimestampOutsideTheWindow(int seconds)
     {
         var (creds, key) = Node($"time{(seconds < 0 ? "old" : "new")}.example.net");
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, timestamp: DateTimeOffset.UtcNow.AddSeconds(seconds))), 400, "more than 300 s");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key, timestamp: DateTimeOffset.UtcNow.AddSeconds(seconds))), 400, seconds < 0 ? "timestamp: too old" : "timestamp: too far in the future",
+            $"/{creds.Name}/enroll from 127.0.0.1: 400 timestamp: {(seconds < 0 ? "too old (timestamp: TooOld)" : "too far in the future (timestamp: NotYetValid)")}");
     }
 
-    public static TheoryData<string, string> BadCsrs() => new()
+    public static TheoryData<string, int, string, string> BadCsrs() => new()
     {
-        { "cn", "subject must be exactly CN=" },
-        { "san", "subjectAltName must be exactly DNS:" },
-        { "extension", "only subjectAltName is allowed" },
-        { "ca", "only subjectAltName is allowed" },
-        { "rsa1024", "CSR key must be ECDSA P-256" },
-        { "p192", "CSR key must be ECDSA P-256" },
-        { "p384", "CSR key must be ECDSA P-256" },
-        { "signature", "signature does not verify" },
+        { "cn", 403, "must be the node's name", "NameMismatch" },
+        { "san", 403, "must be the node's name", "NameMismatch" },
+        { "extension", 400, "only a subjectAltName extension is allowed", "ExtensionNotAllowed" },
+        { "ca", 400, "only a subjectAltName extension is allowed", "ExtensionNotAllowed" },
+        { "rsa1024", 400, "algorithm or key type not allowed", "AlgorithmNotAllowed" },
+        { "p192", 400, "algorithm or key type not allowed", "AlgorithmNotAllowed" },
+        { "p384", 400, "algorithm or key type not allowed", "AlgorithmNotAllowed" },
+        { "signature", 401, "signature does not verify", "BadSignature" },
+        { "badsan", 400, "malformed", "Malformed" },
     };
 
     [Theory]
     [MemberData(nameof(BadCsrs))]
-    public void CsrRules(string flaw, string reason)
+    public void CsrRules(string flaw, int status, string reason, string rejection)
     {
         var (creds, key) = Node($"csr-{flaw}.example.net");
         string name = creds.Name;
@@ -135,9 +211,11 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
             "rsa1024" => EnrollmentClient.Csr($"CN={name}", RSA.Create(1024)),
             "p192" => EnrollmentClient.Csr($"CN={name}", ECDsa.Create(ECCurve.CreateFromValue("1.2.840.10045.3.1.1"))),
             "p384" => EnrollmentClient.Csr($"CN={name}", ECDsa.Create(ECCurve.NamedCurves.nistP384)),
+            // a dNSName that claims 5 bytes and has 1: the BCL throws when it enumerates the names
+            "badsan" => EnrollmentClient.Csr($"CN={name}", p256, new X509Extension("2.5.29.17", [0x30, 0x03, 0x82, 0x05, 0x41], false)),
             _ => CorruptSignature(EnrollmentClient.Csr($"CN={name}", p256)),
         };
-        Refused(Enroll(name, EnrollmentClient.Enrollment(creds, key, csr: csr)), 400, reason);
+        Refused(Enroll(name, EnrollmentClient.Enrollment(creds, key, csr: csr)), status, $"x509_csr: {reason}", $"/{name}/enroll from 127.0.0.1: {status} x509_csr: {reason} (x509_csr: {rejection})");
     }
 
     private static string CorruptSignature(string pem)
@@ -151,9 +229,9 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     public void MalformedAndOversizedBodies()
     {
         var (creds, _) = Node("malformed.example.net");
-        Refused(Enroll(creds.Name, "{not json"), 400, "general JWS");
-        Refused(Enroll(creds.Name, new string('a', 70_000)), 413, "request body too large");
-        Refused(Enroll("no-such-node.example.net", "{}"), 404, "unknown node");
+        Refused(Enroll(creds.Name, "{not json"), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (not a general JWS with an HS256 and a data-key signature (Malformed))");
+        Refused(Enroll(creds.Name, new string('a', 70_000)), 413, "request body: too large");
+        Refused(Enroll("no-such-node.example.net", "{}"), 401, "enrollment refused", "/no-such-node.example.net/enroll from 127.0.0.1: 401 enrollment refused (unknown node)");
     }
 
     [Fact]
@@ -161,7 +239,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     {
         var (creds, key) = Node("gone.example.net");
         Assert.Equal(0, core.Tapir("core", "node", "remove", creds.Name).ExitCode);
-        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 400, "node is removed");
+        Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (node is removed, not awaiting enrollment)");
     }
 
     [Fact]
@@ -174,15 +252,15 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         string renewal = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(payload), key);
         using var client = EnrollmentClient.Client(core);
         Assert.Equal(200, EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", renewal).Status);
-        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", renewal), 400, "replayed");
+        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", renewal), 400, "renewal: replayed", $"/{creds.Name}/renew from 127.0.0.1: 400 renewal: replayed (renewal: Replayed, its timestamp is not later than the last renewal's)");
 
         var impostor = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: creds.Name);
         string foreign = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(payload), impostor);
-        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", foreign), 401, "renewal signature refused (BadSignature)");
+        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", foreign), 401, "renewal refused", $"/{creds.Name}/renew from 127.0.0.1: 401 renewal refused (renewal signature refused (BadSignature))");
 
         Assert.Equal(0, core.Tapir("core", "node", "remove", creds.Name).ExitCode);
         string late = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(EnrollmentClient.Payload(DateTimeOffset.UtcNow, EnrollmentClient.Csr($"CN={creds.Name}", tls, EnrollmentClient.San(creds.Name)), null)), key);
-        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", late), 403, "node is removed");
+        Refused(EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/renew", late), 401, "renewal refused", $"/{creds.Name}/renew from 127.0.0.1: 401 renewal refused (node is removed; only enrolled nodes renew)");
     }
 
     [Fact]

@@ -111,7 +111,8 @@ public sealed class EdgeStateTests
         var wrong = creds with { Secret = Tapir.Security.Jose.JwkGenerator.Generate(Tapir.Security.Jose.JwsAlgorithm.HS256, kid: creds.Secret.Kid) };
         var key = Tapir.Security.Jose.JwkGenerator.Generate(Tapir.Security.Jose.JwsAlgorithm.EdDSA, kid: creds.Name);
         using var client = EnrollmentClient.Client(core);
-        for (int i = 0; i < 10; i++)
+        // Unauthenticated failures count per client address (50 in the window), not per named node (issue 9).
+        for (int i = 0; i < 50; i++)
         {
             Assert.Equal(401, EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/enroll", EnrollmentClient.Enrollment(wrong, key)).Status);
         }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
+using Tapir.Security;
 using Tapir.Security.Pki;
 using Tapir.Storage;
 
@@ -31,8 +32,8 @@ public static class Router
         {
             ("GET", ["healthz"]) => new ApiResult(200, "ok\n", "text/plain"),
             ("GET", ["api", "v1", "ca"]) => NodeDirectory.Ca(core),
-            ("POST", ["api", "v1", "node", var name, "enroll"]) => await Limited(core, context, name, address, body => EnrollmentService.Enroll(core, name, body)),
-            ("POST", ["api", "v1", "node", var name, "renew"]) => await Limited(core, context, name, address, body => RenewalService.Renew(core, name, body, peer)),
+            ("POST", ["api", "v1", "node", var name, "enroll"]) => await Limited(core, context, peer, body => EnrollmentService.Enroll(core, name, body)),
+            ("POST", ["api", "v1", "node", var name, "renew"]) => await Limited(core, context, peer, body => RenewalService.Renew(core, name, body, peer)),
             (_, ["api", "v1", ..]) when peer is null => ApiResult.Refuse(401, "a tapir client certificate is required"),
             ("GET", ["api", "v1", "jwks"]) => NodeDirectory.Jwks(core),
             ("GET", ["api", "v1", "crl"]) => Crl(core),
@@ -42,27 +43,31 @@ public static class Router
         };
         if (result.Status >= 400)
         {
-            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Text}");
+            // The wire's short reason, then the detail only the log gets.
+            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Reason ?? result.Text}{(result.Detail is null ? "" : $" ({result.Detail})")}");
         }
         await Write(context, result);
     }
 
-    private static async Task<ApiResult> Limited(CoreContext core, HttpContext context, string name, string address, Func<byte[], ApiResult> handle)
+    /// <summary>Failures count against the mTLS peer, or else the client address, never the name in the URL;
+    /// a 429 is not itself a failure (FailureLimiter).</summary>
+    private static async Task<ApiResult> Limited(CoreContext core, HttpContext context, string? peer, Func<byte[], ApiResult> handle)
     {
         var now = core.Clock.GetUtcNow();
-        if (core.Failures.IsLimited(name, address, now))
+        string key = FailureLimiter.Key(peer, context.Connection.RemoteIpAddress);
+        if (core.Failures.IsLimited(key, now))
         {
             return ApiResult.Refuse(429, "too many failed attempts; try later");
         }
         byte[]? body = await ReadBody(context.Request, EnrollmentService.MaxBodyBytes);
-        var result = body is null ? ApiResult.Refuse(413, "request body too large") : handle(body);
+        var result = body is null ? WireAnswers.Refuse(Rejection.TooLarge, "request body") : handle(body);
         if (result.Status is >= 400 and < 500)
         {
-            core.Failures.Fail(name, address, now);
+            core.Failures.Fail(key, now);
         }
         else
         {
-            Log.Info($"{context.Request.Path} from {address}: {result.Status}");
+            Log.Info($"{context.Request.Path} from {key}: {result.Status}");
         }
         return result;
     }

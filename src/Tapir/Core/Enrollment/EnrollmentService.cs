@@ -1,9 +1,10 @@
-// POST /api/v1/node/{name}/enroll (DESIGN §4.2), checked in the order the design lists: node
-// exists and awaits enrollment (404/400), secret not expired (401), HS256 by the enrollment secret
-// (401, constant time), strict payload (400), timestamp within 300 s (400), data-key signature
-// (401), public_key.kid is the name (403), CSR rules (400); then one transaction issues the
-// certificate, stores the data key and deletes the secret.
+// POST /api/v1/node/{name}/enroll (DESIGN §4.2). First the caller must prove it holds this node's
+// enrollment secret: the node may enroll (MayEnroll) and the HS256 signature verifies in constant
+// time. Every refusal up to there is the one uniform answer (WireAnswers), the detail only logged.
+// Then: strict payload, timestamp within 300 s, data-key signature, public_key.kid is the name,
+// CSR rules; and one transaction issues the certificate, stores the data key, deletes the secret.
 using System.Security.Cryptography;
+using Tapir.Core.Api;
 using Tapir.Security;
 using Tapir.Security.Encoding;
 using Tapir.Security.Jose;
@@ -21,65 +22,41 @@ public static class EnrollmentService
     public static ApiResult Enroll(CoreContext core, string name, byte[] body)
     {
         var now = core.Clock.GetUtcNow();
-        var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
-        if (node is null)
+        var node = MayEnroll(core, name, now, out string detail);
+        if (node is null || !TryAuthenticate(node, body, out var message, out detail))
         {
-            return ApiResult.Refuse(404, "unknown node");
+            return WireAnswers.Unauthenticated(WireAnswers.EnrollmentRefused, detail);
         }
-        if (node.State != "created")
+        // The caller holds this node's secret: from here a refusal says what is wrong.
+        if (!EnrollmentPayload.TryParse(message!.Payload, withPublicKey: true, out var payload, out var why))
         {
-            return ApiResult.Refuse(400, $"node is {node.State}, not awaiting enrollment");
+            return WireAnswers.Refuse(why, "payload");
         }
-        if (node.EnrollmentExpires is not long expires || now.ToUnixTimeSeconds() > expires || node.EnrollmentSecret is null)
+        if (!payload!.IsFresh(now, out why))
         {
-            return ApiResult.Refuse(401, "enrollment secret expired");
-        }
-        if (!JwsParser.TryParse(body, MaxBodyBytes, out var message, out var why) || message!.Serialization != JwsSerialization.General || message.Detached
-            || message.Signatures.Count != 2 || message.Signatures.Count(s => s.Alg == JwsAlgorithm.HS256) != 1)
-        {
-            return ApiResult.Refuse(400, $"enrollment must be a general JWS with an HS256 and a data-key signature ({(why == Rejection.None ? Rejection.Malformed : why)})");
-        }
-        var hmac = message.Signatures.Single(s => s.Alg == JwsAlgorithm.HS256);
-        var secret = SecretKey(node.EnrollmentKid!, node.EnrollmentSecret);
-        // dnstapir-cli puts only alg in each protected header, so a kid is optional; when present it must match.
-        bool kidMatches = hmac.Kid is null || CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(hmac.Kid), System.Text.Encoding.UTF8.GetBytes(node.EnrollmentKid!));
-        if (!JwsVerifier.TryVerifySignature(message, hmac, secret, Hs256, out why) || !kidMatches)
-        {
-            return ApiResult.Refuse(401, $"enrollment secret signature refused ({(kidMatches ? why : Rejection.KeyNotFound)})");
-        }
-        if (!EnrollmentPayload.TryParse(message.Payload, withPublicKey: true, out var payload, out string reason))
-        {
-            return ApiResult.Refuse(400, reason);
-        }
-        if (!payload!.IsFresh(now))
-        {
-            return ApiResult.Refuse(400, "timestamp is more than 300 s from the core's clock");
+            return WireAnswers.Refuse(why, "timestamp");
         }
         var dataSignature = message.Signatures.Single(s => s.Alg != JwsAlgorithm.HS256);
         if (!JwsVerifier.TryVerifySignature(message, dataSignature, payload.PublicKey!, JwsAlgorithms.Asymmetric, out why))
         {
-            return ApiResult.Refuse(401, $"data-key signature refused ({why})");
+            return WireAnswers.Refuse(why, "data-key signature");
         }
         if (payload.PublicKey!.Kid != name || dataSignature.Kid is not null && dataSignature.Kid != name)
         {
-            return ApiResult.Refuse(403, "public_key.kid and the data-key signature's kid must be the node name");
+            return WireAnswers.Refuse(Rejection.NameMismatch, "kid", "public_key or data-key signature kid is not the node name");
         }
-        if (!CsrRules.TryAuthorize(payload.CsrPem, name, core.Config.AllowP384Csr, out var csr, out reason))
+        if (!CsrRules.TryAuthorize(payload.CsrPem, name, core.Config.AllowP384Csr, out var csr, out why))
         {
-            return ApiResult.Refuse(400, reason);
-        }
-        if (Issuance.Lifetime(core, payload.Lifetime) is not TimeSpan lifetime)
-        {
-            return ApiResult.Refuse(400, "x509_lifetime is below one hour");
+            return WireAnswers.Refuse(why, "x509_csr");
         }
         var dataKey = payload.PublicKey.Alg is null ? payload.PublicKey.WithAlg(dataSignature.Alg) : payload.PublicKey;
-        var (certificate, record, pem) = Issuance.Issue(core, csr!, name, lifetime, now);
+        var (certificate, record, pem) = Issuance.Issue(core, csr!, name, Issuance.Lifetime(core, payload.Lifetime), now);
         using (certificate)
         {
             bool done = core.Db(db => CoreDatabase.CompleteEnrollment(db, name, dataKey.ToJson(), JwsAlgorithms.Name(dataKey.Alg!.Value), Thumbprint.Compute(dataKey), record, pem, now));
             if (!done)
             {
-                return ApiResult.Refuse(400, "node is no longer awaiting enrollment");
+                return WireAnswers.Unauthenticated(WireAnswers.EnrollmentRefused, "node no longer awaiting enrollment (enrolled or removed meanwhile)");
             }
             core.Validator.Add(record.Serial);
             return ApiResult.Ok(Json.Object(w =>
@@ -89,6 +66,40 @@ public static class EnrollmentService
                 NodeDirectory.WriteConfiguration(w, core, name);
             }));
         }
+    }
+
+    /// <summary>The one decision whether a name may enroll now: a node name, created, secret unexpired.
+    /// Every "no" is answered like an unknown name; reserved names (DESIGN §2) are refused here too.</summary>
+    private static NodeRecord? MayEnroll(CoreContext core, string name, DateTimeOffset now, out string detail)
+    {
+        var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
+        detail = node is null ? "unknown node"
+            : node.State != "created" ? $"node is {node.State}, not awaiting enrollment"
+            : node.EnrollmentExpires is not long expires || now.ToUnixTimeSeconds() > expires || node.EnrollmentSecret is null ? "enrollment secret expired"
+            : "";
+        return detail.Length == 0 ? node : null;
+    }
+
+    /// <summary>A general JWS with one HS256 signature by the node's enrollment secret and one other.</summary>
+    private static bool TryAuthenticate(NodeRecord node, byte[] body, out JwsMessage? message, out string detail)
+    {
+        if (!JwsParser.TryParse(body, MaxBodyBytes, out message, out var why) || message!.Serialization != JwsSerialization.General || message.Detached
+            || message.Signatures.Count != 2 || message.Signatures.Count(s => s.Alg == JwsAlgorithm.HS256) != 1)
+        {
+            detail = $"not a general JWS with an HS256 and a data-key signature ({(why == Rejection.None ? Rejection.Malformed : why)})";
+            return false;
+        }
+        var hmac = message.Signatures.Single(s => s.Alg == JwsAlgorithm.HS256);
+        var secret = SecretKey(node.EnrollmentKid!, node.EnrollmentSecret!);
+        // dnstapir-cli puts only alg in each protected header, so a kid is optional; when present it must match.
+        bool kidMatches = hmac.Kid is null || CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(hmac.Kid), System.Text.Encoding.UTF8.GetBytes(node.EnrollmentKid!));
+        if (!JwsVerifier.TryVerifySignature(message, hmac, secret, Hs256, out why) || !kidMatches)
+        {
+            detail = $"enrollment secret signature refused ({(kidMatches ? why : Rejection.KeyNotFound)})";
+            return false;
+        }
+        detail = "";
+        return true;
     }
 
     private static Jwk SecretKey(string kid, byte[] secret)

@@ -9,12 +9,10 @@ namespace Tapir.Core.Enrollment;
 
 public static class Issuance
 {
-    /// <summary>The lifetime to issue, or null when the request asks for less than the minimum.</summary>
-    public static TimeSpan? Lifetime(CoreContext core, TimeSpan? requested)
-    {
-        var lifetime = requested is TimeSpan r && r < core.Config.CertificateLifetime ? r : core.Config.CertificateLifetime;
-        return lifetime < CaProfile.MinimumLeafLifetime ? null : lifetime;
-    }
+    /// <summary>The lifetime to issue: the configured one, or the request's when shorter (EnrollmentPayload
+    /// refuses a request below CaProfile's minimum, and the configuration cannot go below it).</summary>
+    public static TimeSpan Lifetime(CoreContext core, TimeSpan? requested) =>
+        requested is TimeSpan r && r < core.Config.CertificateLifetime ? r : core.Config.CertificateLifetime;
 
     public static (X509Certificate2 Certificate, CertificateRecord Record, string Pem) Issue(CoreContext core, CsrAuthorization csr, string name, TimeSpan lifetime, DateTimeOffset now)
     {
