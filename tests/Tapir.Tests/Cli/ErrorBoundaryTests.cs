@@ -1,6 +1,7 @@
 // The command boundary through the real binary (DESIGN §1): whatever goes wrong, a command ends
 // with exit 1 (failure) or 2 (usage) and one `tapir: error:` line, never an abort with a .NET
 // stack trace. Covers bad option values, overflowing durations, and a core that never answers.
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -27,6 +28,30 @@ public sealed class ErrorBoundaryTests
         Assert.Equal("", r.Stdout);
         var ok = Run.Tapir("core", "node", "add", "y.example.net", "--expires", "30d", "--state", state);
         Assert.True(ok.ExitCode == 0, ok.Stderr);
+    }
+
+    /// <summary>The catch-all at the command boundary, for synchronous and asynchronous actions alike.</summary>
+    [Fact]
+    public void AnUnexpectedExceptionIsOneInternalErrorLine()
+    {
+        var root = new RootCommand("test");
+        var sync = new Command("sync");
+        sync.SetAction((Func<ParseResult, int>)(_ => throw new InvalidOperationException("sync\nboom")));
+        var async = new Command("async");
+        async.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (_, _) =>
+        {
+            await Task.Yield();
+            throw new KeyNotFoundException("async boom");
+        }));
+        root.Subcommands.Add(sync);
+        root.Subcommands.Add(async);
+        foreach (var (name, line) in new[] { ("sync", "System.InvalidOperationException: sync boom"), ("async", "System.Collections.Generic.KeyNotFoundException: async boom") })
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            Assert.Equal(1, Tapir.Cli.CommandLine.Run(root, [name], output, error));
+            Assert.Equal($"tapir: error: internal error: {line}\n", error.ToString());
+        }
     }
 
     [Fact]
