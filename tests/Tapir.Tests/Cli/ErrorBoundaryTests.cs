@@ -61,7 +61,7 @@ public sealed class ErrorBoundaryTests
         var environment = new Dictionary<string, string> { ["TAPIR_CORE__ENROLLMENT_SECRET_LIFETIME"] = "20000000d" };
         var r = Run.Tapir(environment, "core", "node", "list", "--state", dir.File("core"));
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal("tapir: error: environment TAPIR_CORE__ENROLLMENT_SECRET_LIFETIME: '20000000d' is not a duration (longer than 36500d).\n", r.Stderr);
+        Assert.Equal("tapir: error: configuration: environment TAPIR_CORE__ENROLLMENT_SECRET_LIFETIME: '20000000d' is not a duration (longer than 36500d).\n", r.Stderr);
     }
 
     [Fact]
