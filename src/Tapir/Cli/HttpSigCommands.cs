@@ -88,7 +88,7 @@ public static class HttpSigCommands
         var inspect = new Command("inspect", "Recognise a captured request or JWS and verify it.") { jwks, file };
         inspect.SetAction(parsed =>
         {
-            byte[] bytes = KeyFiles.ReadInput(parsed.GetValue(file)!);
+            byte[] bytes = InputFile.Read(parsed.GetValue(file)!, InputFile.RequestMaxBytes);
             var set = KeyFiles.ReadJwkSet(parsed.GetValue(jwks)!);
             if (HttpMessageText.TryParse(bytes, "https", out var message) && message!.IsRequest)
             {
@@ -139,7 +139,7 @@ public static class HttpSigCommands
 
     private static HttpMessage ReadMessage(string path, string scheme)
     {
-        byte[] bytes = KeyFiles.ReadInput(path);
+        byte[] bytes = InputFile.Read(path, InputFile.RequestMaxBytes);
         if (!HttpMessageText.TryParse(bytes, scheme, out var message) || !message!.IsRequest)
         {
             throw new TapirException($"{path} is not a well-formed HTTP/1.1 request.");
