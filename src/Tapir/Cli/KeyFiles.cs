@@ -1,5 +1,6 @@
 // Reading JWK and JWK set files for the CLI: bounded, strict parsing with the refusal named, and
-// the permission rule for any file that holds private key material (DESIGN §7).
+// the permission rule for any file that holds private key material (DESIGN §7), applied to the
+// mode of the open handle the key was read from. A symbolic link here is followed (to that file).
 using Tapir.Security.Jose;
 using Tapir.Storage;
 
@@ -9,14 +10,15 @@ public static class KeyFiles
 {
     public static Jwk ReadJwk(string path)
     {
-        byte[] bytes = InputFile.Read(path, InputFile.KeyMaxBytes);
+        // One read: the mode judged is the mode of the file these bytes came from.
+        byte[] bytes = InputFile.Read(path, InputFile.KeyMaxBytes, out var mode);
         if (!JwkParser.TryParse(bytes, out var key, out var why))
         {
             throw new TapirException($"{path}: not an acceptable JWK ({why}).");
         }
-        if (key!.HasPrivateKey && path != "-")
+        if (key!.HasPrivateKey && mode is UnixFileMode fileMode)
         {
-            PrivateKeyFile.Read(path); // refuses group- or world-accessible private keys
+            PrivateKeyFile.RefuseLooseMode(path, fileMode);
         }
         return key;
     }
