@@ -39,4 +39,20 @@ public sealed class CrlNumberTests
         Assert.Contains("verify OK", text.Stderr + text.Stdout);
         Assert.Contains($"crlNumber=0x{(numbers[^1] + 1).ToString("X", System.Globalization.CultureInfo.InvariantCulture).TrimStart('0')}", text.Stdout);
     }
+
+    [Fact]
+    public void TheStoredCounterRisesByOneAndNeverFallsBelowTheFloor()
+    {
+        using var dir = new TempDir();
+        string path = dir.File(CoreDatabase.FileName);
+        using (var db = CoreDatabase.Open(path))
+        {
+            Assert.Equal(1_800_000_000, CoreDatabase.NextCrlNumber(db, 1_800_000_000));
+            Assert.Equal(1_800_000_001, CoreDatabase.NextCrlNumber(db, 1_800_000_000));
+            Assert.Equal(1_800_000_002, CoreDatabase.NextCrlNumber(db, 1_700_000_000)); // the clock went back: still up
+            Assert.Equal(1_900_000_000, CoreDatabase.NextCrlNumber(db, 1_900_000_000));
+        }
+        using var reopened = CoreDatabase.Open(path);
+        Assert.Equal(1_900_000_001, CoreDatabase.NextCrlNumber(reopened, 0));
+    }
 }
