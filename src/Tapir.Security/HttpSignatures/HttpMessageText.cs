@@ -1,7 +1,8 @@
 // Reads an HTTP/1.1 message as captured from the wire (CRLF or bare LF line ends): start line,
 // field lines (obsolete line folding joined with one space, RFC 9421 §2.1), body by
 // Content-Length, or chunked (byte-exact) with trailers. Used by the reviewer tools on captured requests.
-// Refuses: malformed start or field lines, a Content-Length that is not the body's length.
+// Refuses: malformed start or field lines, a Content-Length that is not the body's length, a
+// chunk size beyond the rest of the input.
 using System.Globalization;
 using System.Text;
 
@@ -139,9 +140,9 @@ public static class HttpMessageText
                 body = output.ToArray();
                 return true;
             }
-            if (pos + size > raw.Length)
+            if (size > raw.Length - pos)
             {
-                return false;
+                return false; // beyond the rest of the input (compared without adding: pos + size can overflow)
             }
             output.AddRange(raw.AsSpan(pos, size).ToArray());
             pos += size;

@@ -30,6 +30,7 @@ public static class CommandTree
     private static Command CoreGroup(TextWriter output) => Group("core", "The core: CA, enrollment API, aggregate receiver, MQTT broker.",
         CoreCommands.Init(output),
         CoreCommands.Serve(),
+        CoreCommands.RenewServerCert(output),
         NodeCommands.Build(output),
         Group("aggregates", "Stored aggregates.",
             NotBuilt("list", "List stored aggregates.", null),

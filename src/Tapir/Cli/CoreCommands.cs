@@ -1,4 +1,4 @@
-// `tapir core init` and `tapir core serve` (DESIGN §1), and the node lifecycle group.
+// `tapir core init`, `tapir core serve` and `tapir core renew-server-cert` (DESIGN §1).
 using System.CommandLine;
 using Tapir.Core;
 using Tapir.Core.Api;
@@ -60,5 +60,22 @@ public static class CoreCommands
             return ExitCodes.Success;
         }));
         return serve;
+    }
+
+    public static Command RenewServerCert(TextWriter output)
+    {
+        var state = Settings.StateOption();
+        var renew = new Command("renew-server-cert",
+            "Issue a fresh TLS server key and certificate from the core CA, with the same names. A running 'tapir core serve' keeps the old one until it is restarted.") { state };
+        renew.SetAction(parsed =>
+        {
+            var config = Settings.Load(parsed);
+            using var core = CoreState.Load(parsed.GetValue(state) ?? config.Core.StateDir);
+            using var server = core.RenewServerCertificate(DateTimeOffset.UtcNow);
+            output.WriteLine($"renewed the server certificate of {server.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false)}: " +
+                $"serial {Convert.ToHexStringLower(server.SerialNumberBytes.Span)}, valid until {new DateTimeOffset(server.NotAfter.ToUniversalTime()):u}; restart 'tapir core serve' to use it.");
+            return ExitCodes.Success;
+        });
+        return renew;
     }
 }

@@ -34,6 +34,10 @@ public static class EdgeCommands
             {
                 throw new TapirException($"cannot reach {creds.NodemanUrl}: {Describe(e)}");
             }
+            catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new TapirException($"the core at {creds.NodemanUrl} did not answer in time.");
+            }
             return ExitCodes.Success;
         }));
         return enroll;
@@ -43,10 +47,12 @@ public static class EdgeCommands
     {
         var state = Settings.StateOption();
         var attempts = new Option<int>("--attempts") { Description = "Attempts before giving up (backoff between them).", DefaultValueFactory = _ => 3 };
-        var renew = new Command("renew", "Renew the mTLS certificate now.") { state, attempts };
+        var timeout = new Option<string>("--timeout") { Description = "How long each attempt waits for the core's answer (1s to 10m).", DefaultValueFactory = _ => "30s" };
+        var renew = new Command("renew", "Renew the mTLS certificate now.") { state, attempts, timeout };
         renew.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, cancel) =>
         {
             var config = Settings.Load(parsed);
+            var wait = Settings.Duration(parsed.GetValue(timeout)!, "--timeout", new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
             var edge = new EdgeState(parsed.GetValue(state) ?? config.Edge.StateDir);
             if (!edge.IsEnrolled)
             {
@@ -54,7 +60,11 @@ public static class EdgeCommands
             }
             try
             {
-                output.WriteLine(await Renewer.RenewWithRetryAsync(edge, TimeProvider.System, Math.Max(1, parsed.GetValue(attempts)), TimeSpan.FromSeconds(1), cancel).ConfigureAwait(false));
+                output.WriteLine(await Renewer.RenewWithRetryAsync(edge, TimeProvider.System, Math.Max(1, parsed.GetValue(attempts)), TimeSpan.FromSeconds(1), wait, cancel).ConfigureAwait(false));
+            }
+            catch (TimeoutException)
+            {
+                throw new TapirException($"the core at {edge.ReadBootstrap().NodemanUrl} did not answer within {Config.Durations.Format(wait)}; keeping the current certificate.");
             }
             catch (HttpRequestException e)
             {

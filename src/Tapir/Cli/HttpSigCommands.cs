@@ -9,6 +9,9 @@ namespace Tapir.Cli;
 
 public static class HttpSigCommands
 {
+    /// <summary>9999-12-31T23:59:59Z, the last second a DateTimeOffset holds.</summary>
+    private const long MaxUnixSeconds = 253402300799;
+
     public static Command Build(TextWriter output) =>
         CommandTree.Group("httpsig", "Offline HTTP Message Signature (RFC 9421) tools.", Sign(output), Verify(output));
 
@@ -36,7 +39,10 @@ public static class HttpSigCommands
                 extra.Add(new("Content-Length", message.Body.Length.ToString(CultureInfo.InvariantCulture)));
             }
             message = message.WithFields(extra);
-            var when = parsed.GetValue(created) is long seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : DateTimeOffset.UtcNow;
+            var when = parsed.GetValue(created) is long seconds
+                ? seconds is >= 0 and <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                    : throw new TapirException($"--created: {seconds} is not Unix seconds from 0 to {MaxUnixSeconds}.") { ExitCode = ExitCodes.Usage }
+                : DateTimeOffset.UtcNow;
             var list = parsed.GetValue(components)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             HttpSignature signature;
             try
@@ -68,7 +74,7 @@ public static class HttpSigCommands
             var message = ReadMessage(parsed.GetValue(verifyFile)!, parsed.GetValue(verifyScheme)!);
             var set = KeyFiles.ReadJwkSet(parsed.GetValue(jwks)!);
             TimeSpan? age = parsed.GetValue(maxAge) is string text
-                ? Config.Durations.TryParse(text, out var d) ? d : throw new TapirException($"--max-age: '{text}' is not a duration.") { ExitCode = ExitCodes.Usage }
+                ? Settings.Duration(text, "--max-age", new(TimeSpan.FromSeconds(1), Config.Durations.Longest))
                 : null;
             return VerifyRequest(message, set, age, output);
         });
@@ -82,7 +88,7 @@ public static class HttpSigCommands
         var inspect = new Command("inspect", "Recognise a captured request or JWS and verify it.") { jwks, file };
         inspect.SetAction(parsed =>
         {
-            byte[] bytes = KeyFiles.ReadInput(parsed.GetValue(file)!);
+            byte[] bytes = InputFile.Read(parsed.GetValue(file)!, InputFile.RequestMaxBytes);
             var set = KeyFiles.ReadJwkSet(parsed.GetValue(jwks)!);
             if (HttpMessageText.TryParse(bytes, "https", out var message) && message!.IsRequest)
             {
@@ -133,7 +139,7 @@ public static class HttpSigCommands
 
     private static HttpMessage ReadMessage(string path, string scheme)
     {
-        byte[] bytes = KeyFiles.ReadInput(path);
+        byte[] bytes = InputFile.Read(path, InputFile.RequestMaxBytes);
         if (!HttpMessageText.TryParse(bytes, scheme, out var message) || !message!.IsRequest)
         {
             throw new TapirException($"{path} is not a well-formed HTTP/1.1 request.");

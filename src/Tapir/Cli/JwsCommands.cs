@@ -32,7 +32,8 @@ public static class JwsCommands
             {
                 throw new TapirException($"{parsed.GetValue(key)} has no alg; RSA and oct keys must name theirs.");
             }
-            byte[] payload = KeyFiles.ReadInput(parsed.GetValue(file)!);
+            // A larger payload would make a JWS that verifiers (ours included) refuse as too large.
+            byte[] payload = InputFile.Read(parsed.GetValue(file)!, JwsParser.DefaultMaxBytes);
             output.WriteLine(parsed.GetValue(json) ? JwsSigner.General(payload, [jwk])
                 : parsed.GetValue(flattened) ? JwsSigner.Flattened(payload, jwk)
                 : JwsSigner.Compact(payload, jwk));
@@ -56,7 +57,7 @@ public static class JwsCommands
                     : throw new TapirException($"unknown algorithm '{name}'.") { ExitCode = ExitCodes.Usage });
             }
             var policy = new JwsPolicy(allowed.Count > 0 ? allowed : JwsAlgorithms.Asymmetric, KeyFiles.ReadJwkSet(parsed.GetValue(jwks)!));
-            byte[] input = TrimFinalNewline(KeyFiles.ReadInput(parsed.GetValue(jwsFile)!));
+            byte[] input = TrimFinalNewline(InputFile.Read(parsed.GetValue(jwsFile)!, JwsParser.DefaultMaxBytes + 1));
             if (!JwsVerifier.TryVerify(input, policy, out var verified, out var why))
             {
                 throw new TapirException($"JWS refused: {why}.");

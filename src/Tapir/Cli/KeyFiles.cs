@@ -1,5 +1,6 @@
-// Reading JWK and JWK set files for the CLI: strict parsing with the refusal named, and the
-// permission rule for any file that holds private key material (DESIGN §7).
+// Reading JWK and JWK set files for the CLI: bounded, strict parsing with the refusal named, and
+// the permission rule for any file that holds private key material (DESIGN §7), applied to the
+// mode of the open handle the key was read from. A symbolic link here is followed (to that file).
 using Tapir.Security.Jose;
 using Tapir.Storage;
 
@@ -9,21 +10,22 @@ public static class KeyFiles
 {
     public static Jwk ReadJwk(string path)
     {
-        byte[] bytes = ReadInput(path);
+        // One read: the mode judged is the mode of the file these bytes came from.
+        byte[] bytes = InputFile.Read(path, InputFile.KeyMaxBytes, out var mode);
         if (!JwkParser.TryParse(bytes, out var key, out var why))
         {
             throw new TapirException($"{path}: not an acceptable JWK ({why}).");
         }
-        if (key!.HasPrivateKey && path != "-")
+        if (key!.HasPrivateKey && mode is UnixFileMode fileMode)
         {
-            PrivateKeyFile.Read(path); // refuses group- or world-accessible private keys
+            PrivateKeyFile.RefuseLooseMode(path, fileMode);
         }
         return key;
     }
 
     public static JwkSet ReadJwkSet(string path)
     {
-        byte[] bytes = ReadInput(path);
+        byte[] bytes = InputFile.Read(path, InputFile.KeyMaxBytes);
         if (JwkSet.TryParse(bytes, out var set, out var why))
         {
             return set!;
@@ -34,22 +36,5 @@ public static class KeyFiles
             return new JwkSet([key]);
         }
         throw new TapirException($"{path}: not an acceptable JWK set ({why}).");
-    }
-
-    /// <summary>A file's bytes, or standard input for "-".</summary>
-    public static byte[] ReadInput(string path)
-    {
-        if (path == "-")
-        {
-            using var stdin = Console.OpenStandardInput();
-            using var buffer = new MemoryStream();
-            stdin.CopyTo(buffer);
-            return buffer.ToArray();
-        }
-        if (!File.Exists(path))
-        {
-            throw new TapirException($"{path} does not exist.");
-        }
-        return File.ReadAllBytes(path);
     }
 }

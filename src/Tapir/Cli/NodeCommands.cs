@@ -34,7 +34,7 @@ public static class NodeCommands
                     throw new TapirException($"'{node}' is not a lower-case DNS name.") { ExitCode = ExitCodes.Usage };
                 }
                 var lifetime = parsed.GetValue(expires) is string text
-                    ? Durations.TryParse(text, out var d) ? d : throw new TapirException($"--expires: '{text}' is not a duration.") { ExitCode = ExitCodes.Usage }
+                    ? Settings.Duration(text, "--expires", ConfigSchema.EnrollmentSecretLifetime, "core.enrollment_secret_lifetime")
                     : config.Core.EnrollmentSecretLifetime;
                 byte[] secret = RandomNumberGenerator.GetBytes(32);
                 string kid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

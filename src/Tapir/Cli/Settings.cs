@@ -1,5 +1,5 @@
 // Resolving configuration for a command: --config (or the default file) plus TAPIR_* overrides,
-// and the state directory from --state or the configuration.
+// the state directory from --state or the configuration, and bounded duration options.
 using System.Collections;
 using System.CommandLine;
 using Tapir.Config;
@@ -21,5 +21,19 @@ public static class Settings
         var config = ConfigLoader.Load(parsed.GetValue(CommandTree.ConfigOption), environment);
         Log.Level = Log.Parse(config.Log.Level);
         return config;
+    }
+
+    /// <summary>
+    /// A duration option's value: refused as a usage error unless it parses and lies within the
+    /// bounds (for an option that overrides a configuration key, that key's bounds, named as <paramref name="key"/>).
+    /// </summary>
+    public static TimeSpan Duration(string text, string option, DurationBounds bounds, string? key = null)
+    {
+        if (!Durations.TryParse(text, out var value) || !bounds.Contains(value))
+        {
+            string same = key is null ? "" : $" (as {key})";
+            throw new TapirException($"{option}: '{text}' must be a duration {bounds}{same}.") { ExitCode = ExitCodes.Usage };
+        }
+        return value;
     }
 }

@@ -115,8 +115,8 @@ public static class ConfigLoader
                 return parser.GetString();
             case ConfigKind.Duration when kind == TomlParseEventKind.String:
                 string text = parser.GetString();
-                return Durations.TryParse(text, out var duration) ? duration
-                    : throw Error($"{where}: '{text}' is not a duration (a number and one of s, m, h, d, e.g. \"24h\").");
+                return Durations.TryParse(text, out var duration, out string why) ? duration
+                    : throw Error($"{where}: '{text}' is not a duration ({why}).");
             case ConfigKind.Integer when kind == TomlParseEventKind.Integer:
                 return parser.Current.GetInt64();
             case ConfigKind.Boolean when kind == TomlParseEventKind.Boolean:
@@ -145,8 +145,8 @@ public static class ConfigLoader
             "false" => false,
             _ => throw Error($"environment {name}: '{raw}' is not true or false."),
         },
-        ConfigKind.Duration => Durations.TryParse(raw, out var d) ? d
-            : throw Error($"environment {name}: '{raw}' is not a duration (e.g. \"24h\")."),
+        ConfigKind.Duration => Durations.TryParse(raw, out var d, out string why) ? d
+            : throw Error($"environment {name}: '{raw}' is not a duration ({why})."),
         ConfigKind.StringList => raw.Length == 0 ? Array.Empty<string>() : raw.Split(',', StringSplitOptions.TrimEntries),
         _ => throw new InvalidOperationException($"unhandled kind {key.Kind}"),
     };

@@ -5,6 +5,11 @@ namespace Tapir.Config;
 
 public static class ConfigSchema
 {
+    public static readonly DurationBounds CertificateLifetime = new(TimeSpan.FromHours(1), TimeSpan.FromDays(397));
+    public static readonly DurationBounds EnrollmentSecretLifetime = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+    public static readonly DurationBounds AggregateMaxAge = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+    public static readonly DurationBounds ShutdownTimeout = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
         new("core", "state_dir", ConfigKind.String, "/var/lib/tapir/core", "Core state directory: CA, keys, database, aggregates.", NotEmpty),
@@ -14,15 +19,15 @@ public static class ConfigSchema
         new("core", "public_url", ConfigKind.String, "https://127.0.0.1:8443/", "Base URL of the HTTPS API handed to edges (nodeman_url, aggrec_url).", HttpsUrl),
         new("core", "mqtt_listen", ConfigKind.String, "0.0.0.0:8883", "MQTT over TLS listen address (host:port).", HostPort),
         new("core", "mqtt_url", ConfigKind.String, "mqtts://127.0.0.1:8883", "MQTT broker URL handed to edges.", MqttsUrl),
-        new("core", "certificate_lifetime", ConfigKind.Duration, TimeSpan.FromDays(30), "Default leaf certificate lifetime (1h to 397d).", Between(TimeSpan.FromHours(1), TimeSpan.FromDays(397))),
-        new("core", "enrollment_secret_lifetime", ConfigKind.Duration, TimeSpan.FromHours(24), "How long an enrollment secret stays valid.", Between(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30))),
+        new("core", "certificate_lifetime", ConfigKind.Duration, TimeSpan.FromDays(30), "Default leaf certificate lifetime (1h to 397d).", Between(CertificateLifetime)),
+        new("core", "enrollment_secret_lifetime", ConfigKind.Duration, TimeSpan.FromHours(24), "How long an enrollment secret stays valid.", Between(EnrollmentSecretLifetime)),
         new("core", "allow_p384_csr", ConfigKind.Boolean, false, "Accept P-384 keys in CSRs as well as P-256."),
         new("core", "core_roles", ConfigKind.StringList, Array.Empty<string>(), "Certificate names that act as core roles (read aggregates, verified events)."),
         new("core", "aggregate_types", ConfigKind.StringList, new[] { "histogram", "vector", "test" }, "Accepted aggregate types.", NonEmptyList),
         new("core", "aggregate_content_types", ConfigKind.StringList, new[] { "application/vnd.apache.parquet", "application/binary" }, "Accepted aggregate content types.", NonEmptyList),
         new("core", "aggregate_max_bytes", ConfigKind.Integer, 256L * 1024 * 1024, "Largest accepted aggregate body in bytes.", Positive),
-        new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30))),
-        new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5))),
+        new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
+        new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
     ];
@@ -52,8 +57,8 @@ public static class ConfigSchema
     private static Func<object, string?> OneOf(params string[] allowed) =>
         value => allowed.Contains((string)value) ? null : $"must be one of {string.Join(", ", allowed)}";
 
-    private static Func<object, string?> Between(TimeSpan min, TimeSpan max) =>
-        value => (TimeSpan)value < min || (TimeSpan)value > max ? $"must be between {Durations.Format(min)} and {Durations.Format(max)}" : null;
+    private static Func<object, string?> Between(DurationBounds bounds) =>
+        value => bounds.Contains((TimeSpan)value) ? null : $"must be {bounds}";
 
     private static string? DnsName(object value) =>
         Tapir.Security.Pki.NodeName.IsValid((string)value) ? null : "must be a lower-case DNS name (LDH labels, at most 253 octets)";

@@ -1,6 +1,7 @@
 // The core's state directory (DESIGN §1, §7): the P-256 root (ca.key 0600, ca.crt), the TLS
 // server certificate (server.key 0600, server.crt), the data-signing key (core-data.jwk 0600),
-// the SQLite database and the aggregate store. init creates it and refuses to overwrite.
+// the SQLite database and the aggregate store. init creates it and refuses to overwrite; the
+// server certificate is renewed in place (renew-server-cert), its key and certificate swapped whole.
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -110,7 +111,64 @@ public sealed class CoreState : IDisposable
         return new CoreState(directory, root, rootKey, dataKey);
     }
 
-    public X509Certificate2 ServerCertificate() => Pem.ReadCertificateWithKey(PathOf("server.crt"), PathOf("server.key"));
+    /// <summary>The TLS server certificate with its key; finishes a renewal a crash interrupted first.</summary>
+    public X509Certificate2 ServerCertificate()
+    {
+        FinishInterruptedServerRenewal();
+        return Pem.ReadCertificateWithKey(PathOf("server.crt"), PathOf("server.key"));
+    }
+
+    /// <summary>
+    /// Issues a fresh P-256 key and server certificate (397 days, at most to the root's end) with the
+    /// names of the current one: its DNS name and its IP addresses. The new key and certificate are
+    /// written whole as server.key.next and server.crt.next and then renamed over the old pair.
+    /// </summary>
+    public X509Certificate2 RenewServerCertificate(DateTimeOffset now)
+    {
+        FinishInterruptedServerRenewal();
+        using var current = Pem.ReadCertificate(PathOf("server.crt"));
+        string name = CaProfile.NodeNameOf(current)
+            ?? throw new TapirException($"{PathOf("server.crt")} does not name the core (a CN equal to its one DNS name).");
+        var addresses = current.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses().ToList();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var server = CaProfile.IssueLeaf(Root, RootKey, new PublicKey(key), name, LeafRole.Core, now, CaProfile.MaximumLeafLifetime, addresses);
+        Pem.WriteKey(PathOf("server.key.next"), key);
+        Pem.WriteCertificate(PathOf("server.crt.next"), server);
+        FinishInterruptedServerRenewal();
+        return server;
+    }
+
+    /// <summary>
+    /// Rolls a renewal forward: both .next files present, or the key already renamed and the
+    /// certificate matching it, mean the new pair is whole; anything else leaves the old pair.
+    /// </summary>
+    private void FinishInterruptedServerRenewal()
+    {
+        string key = PathOf("server.key"), crt = PathOf("server.crt"), keyNext = key + ".next", crtNext = crt + ".next";
+        if (!File.Exists(keyNext) && !File.Exists(crtNext))
+        {
+            return;
+        }
+        if (File.Exists(keyNext) && File.Exists(crtNext))
+        {
+            File.Move(keyNext, key, overwrite: true);
+        }
+        if (File.Exists(crtNext) && !File.Exists(keyNext) && KeyFits(key, crtNext))
+        {
+            File.Move(crtNext, crt, overwrite: true);
+        }
+        File.Delete(keyNext); // a key without its certificate is an unfinished write
+        File.Delete(crtNext); // a certificate for a key that never arrived, likewise
+        Posix.FsyncDirectory(Directory);
+    }
+
+    private static bool KeyFits(string keyPath, string certificatePath)
+    {
+        using var key = Pem.ReadKey(keyPath);
+        using var certificate = Pem.ReadCertificate(certificatePath);
+        using var publicKey = certificate.GetECDsaPublicKey();
+        return publicKey is not null && publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
+    }
 
     public SqliteConnection OpenDatabase() => CoreDatabase.Open(PathOf(CoreDatabase.FileName));
 

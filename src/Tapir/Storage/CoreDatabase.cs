@@ -144,6 +144,23 @@ public static class CoreDatabase
         return list;
     }
 
+    /// <summary>
+    /// The next CRL number (RFC 5280 §5.2.3), kept in meta: one more than the last, and never below
+    /// <paramref name="atLeast"/> (the current Unix time), so numbers keep rising past those of
+    /// cores that numbered CRLs by the second.
+    /// </summary>
+    public static long NextCrlNumber(SqliteConnection db, long atLeast)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO meta (key, value) VALUES ('crl_number', $floor)
+            ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER) + 1, $floor)
+            RETURNING CAST(value AS INTEGER)
+            """;
+        cmd.Parameters.AddWithValue("$floor", atLeast);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static void InsertCertificate(SqliteConnection db, SqliteTransaction tx, CertificateRecord c, string pem) =>
         Execute(db, tx, "INSERT INTO certificates (serial, node, not_before, not_after, pem) VALUES ($s, $n, $b, $a, $p)",
             ("$s", c.Serial), ("$n", c.Node), ("$b", c.NotBefore), ("$a", c.NotAfter), ("$p", pem));

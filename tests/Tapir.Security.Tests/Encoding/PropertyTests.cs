@@ -1,5 +1,6 @@
 // Round-trip property tests and mutation tests for the parsers not covered elsewhere (STYLE:
-// each parser gets both): base64url, HTTP/1.1 message text, enrollment payloads and CSRs.
+// each parser gets both): base64url, HTTP/1.1 message text (plain and chunked bodies), enrollment
+// payloads and CSRs.
 // Mutated input must be refused cleanly (false with a reason), never by an escaping exception.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -70,6 +71,56 @@ public sealed class PropertyTests
     }
 
     [Fact]
+    public void ChunkedHttpMessagesRoundTripAndMutationsAreRefusedCleanly()
+    {
+        var random = new Random(9112);
+        for (int i = 0; i < 500; i++)
+        {
+            byte[] body = new byte[random.Next(0, 200)];
+            random.NextBytes(body);
+            var (raw, sizeLines) = Chunked(body, random, trailer: $"t{i}");
+            Assert.True(HttpMessageText.TryParse(raw, "https", out var parsed));
+            Assert.Equal(body, parsed!.Body);
+            Assert.Equal([$"t{i}"], parsed.Values("x-trailer", trailers: true));
+            // Random byte mutations and truncations: a parse or a clean refusal, never an exception.
+            for (int m = 0; m < 20; m++)
+            {
+                byte[] mutated = (byte[])raw.Clone();
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+                HttpMessageText.TryParse(mutated[..random.Next(mutated.Length + 1)], "https", out _);
+            }
+            // Any chunk size beyond the rest of the input is refused, up to the largest sizes
+            // (7fffffff overflowed the position arithmetic).
+            var (at, length) = sizeLines[random.Next(sizeLines.Count)];
+            foreach (string size in new[] { "7fffffff", "7ffffff0", "ffffffff", "80000000", "fffffffffffffffff", $"{raw.Length - at:x}", $"{random.Next(raw.Length, int.MaxValue):x}" })
+            {
+                byte[] resized = [.. raw[..at], .. System.Text.Encoding.ASCII.GetBytes(size), .. raw[(at + length)..]];
+                Assert.False(HttpMessageText.TryParse(resized, "https", out _), size);
+            }
+        }
+    }
+
+    /// <summary>A POST with the body in random chunks (random hex case, some extensions) and one trailer; the offsets and lengths of the size numbers.</summary>
+    private static (byte[] Raw, List<(int At, int Length)> SizeLines) Chunked(byte[] body, Random random, string trailer)
+    {
+        var raw = new List<byte>(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/aggregate/t HTTP/1.1\r\nHost: core.example.net\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        var sizes = new List<(int, int)>();
+        for (int pos = 0; pos < body.Length;)
+        {
+            int n = Math.Min(body.Length - pos, random.Next(1, 70));
+            string hex = random.Next(2) == 0 ? n.ToString("x", System.Globalization.CultureInfo.InvariantCulture) : n.ToString("X", System.Globalization.CultureInfo.InvariantCulture);
+            sizes.Add((raw.Count, hex.Length));
+            raw.AddRange(System.Text.Encoding.ASCII.GetBytes(hex + (random.Next(4) == 0 ? ";ext=1" : "") + "\r\n"));
+            raw.AddRange(body.AsSpan(pos, n).ToArray());
+            raw.AddRange("\r\n"u8.ToArray());
+            pos += n;
+        }
+        sizes.Add((raw.Count, 1));
+        raw.AddRange(System.Text.Encoding.ASCII.GetBytes($"0\r\nX-Trailer: {trailer}\r\n\r\n"));
+        return (raw.ToArray(), sizes);
+    }
+
+    [Fact]
     public void MutatedEnrollmentPayloadsAndCsrsAreRefusedCleanly()
     {
         var random = new Random(2986);
@@ -115,5 +166,17 @@ public sealed class ChunkedBodyTests
         Assert.Equal(["soon"], message.Values("expires", trailers: true));
         Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("5\r\nab", "4\r\nab", StringComparison.Ordinal)), "https", out _));
         Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("0\r\nExpires", "zz\r\nExpires", StringComparison.Ordinal)), "https", out _));
+    }
+
+    [Theory]
+    [InlineData("7fffffff")]
+    [InlineData("7FFFFFFF;ext=1")]
+    [InlineData("7ffffffe")]
+    [InlineData("10")]
+    public void ChunkSizeBeyondTheInputIsRefused(string sizeLine)
+    {
+        string raw = $"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n{sizeLine}\r\nab\r\n0\r\n\r\n";
+        Assert.False(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), "https", out var message));
+        Assert.Null(message);
     }
 }

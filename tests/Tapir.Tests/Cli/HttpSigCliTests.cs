@@ -91,4 +91,21 @@ public sealed class HttpSigCliTests
             Assert.StartsWith("tapir: error: neither an HTTP request nor a JWS", junk.Stderr);
         }
     }
+
+    [Fact]
+    public void AHugeChunkSizeIsRefusedWithOneErrorLine()
+    {
+        var (dir, _, pub) = Keys();
+        using (dir)
+        {
+            string file = dir.File("chunked.http");
+            File.WriteAllText(file, "POST /api/v1/aggregate/histogram HTTP/1.1\r\nHost: core.example.net\r\nTransfer-Encoding: chunked\r\n\r\n7fffffff\r\nab\r\n0\r\n\r\n");
+            var verify = Run.Tapir("httpsig", "verify", "--jwks", pub, file);
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Equal($"tapir: error: {file} is not a well-formed HTTP/1.1 request.\n", verify.Stderr);
+            var inspect = Run.Tapir("inspect", "--jwks", pub, file);
+            Assert.Equal(1, inspect.ExitCode);
+            Assert.Equal("tapir: error: neither an HTTP request nor a JWS (Malformed).\n", inspect.Stderr);
+        }
+    }
 }

@@ -117,8 +117,14 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
     [Fact]
     public void ExpiredSecret()
     {
-        var (creds, key) = Node("expired.example.net", "1s");
-        Thread.Sleep(2100);
+        // --expires is at least 1m (core.enrollment_secret_lifetime's bounds): age the secret in the database.
+        var (creds, key) = Node("expired.example.net", "1m");
+        using (var db = Tapir.Storage.CoreDatabase.Open(Path.Combine(core.StateDir, Tapir.Storage.CoreDatabase.FileName)))
+        using (var age = db.CreateCommand())
+        {
+            age.CommandText = "UPDATE nodes SET enrollment_expires = enrollment_expires - 120 WHERE name = 'expired.example.net'";
+            Assert.Equal(1, age.ExecuteNonQuery());
+        }
         Refused(Enroll(creds.Name, EnrollmentClient.Enrollment(creds, key)), 401, "enrollment refused", $"/{creds.Name}/enroll from 127.0.0.1: 401 enrollment refused (enrollment secret expired)");
     }
 

@@ -96,7 +96,8 @@ public static class Router
     {
         var now = core.Clock.GetUtcNow();
         var revoked = core.Db(CoreDatabase.Revoked).Select(r => (Convert.FromHexString(r.Serial), DateTimeOffset.FromUnixTimeSeconds(r.RevokedAt)));
-        byte[] crl = CaProfile.BuildCrl(core.State.Root, core.State.RootKey, revoked, now.ToUnixTimeSeconds(), now);
+        long number = core.Db(db => CoreDatabase.NextCrlNumber(db, now.ToUnixTimeSeconds()));
+        byte[] crl = CaProfile.BuildCrl(core.State.Root, core.State.RootKey, revoked, number, now);
         return new ApiResult(200, crl, "application/pkix-crl");
     }
 

@@ -25,20 +25,40 @@ public static class Renewer
         return notBefore + lifetime * 2 / 3 - jitter;
     }
 
-    public static async Task<string> RenewWithRetryAsync(EdgeState state, TimeProvider clock, int attempts, TimeSpan firstDelay, CancellationToken cancel)
+    /// <summary>
+    /// Renews, retrying failed attempts with backoff. Each attempt waits at most <paramref name="timeout"/>
+    /// for the core; an attempt that runs out of time fails like any other, and after the last one
+    /// the caller gets a TimeoutException, never the cancellation of an internal timer.
+    /// </summary>
+    public static async Task<string> RenewWithRetryAsync(EdgeState state, TimeProvider clock, int attempts, TimeSpan firstDelay, TimeSpan timeout, CancellationToken cancel)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                return await RenewAsync(state, clock, cancel).ConfigureAwait(false);
+                return await RenewWithinAsync(state, clock, timeout, cancel).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt < attempts && e is TapirException or HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
+            catch (Exception e) when (attempt < attempts && e is TapirException or HttpRequestException or IOException or TimeoutException && !cancel.IsCancellationRequested)
             {
                 var delay = firstDelay * Math.Pow(2, attempt - 1) * (0.75 + 0.5 * Random.Shared.NextDouble());
                 Log.Warning($"renewal attempt {attempt} failed ({e.Message}{(e.InnerException is null ? "" : ": " + e.InnerException.Message)}); keeping the current certificate, retrying in {delay.TotalSeconds:F1} s");
                 await Task.Delay(delay, cancel).ConfigureAwait(false);
             }
+        }
+    }
+
+    private static async Task<string> RenewWithinAsync(EdgeState state, TimeProvider clock, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await RenewAsync(state, clock, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
+        {
+            // Our limit, or HttpClient's own timeout: either way the core did not answer in time.
+            throw new TimeoutException($"no answer from the core within {Config.Durations.Format(timeout)}", e);
         }
     }
 
