@@ -22,6 +22,11 @@ public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
         }
     }
 
+    /// <summary>Called before the database read whose result is passed to Refresh.</summary>
+    public long BeginRefresh() => 0;
+
+    public void Refresh(HashSet<string> serials, long generation) => Refresh(serials);
+
     /// <summary>A certificate just issued (and committed) is usable at once, not at the next refresh.</summary>
     public void Add(string serial)
     {
