@@ -32,7 +32,8 @@ public sealed class ClientCertificateFetchTests
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, _, _, _) => true,
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => client,
+                // offline: this test process must not fetch the AIA URL of its own certificate.
+                ClientCertificateContext = SslStreamCertificateContext.Create(client, null, offline: true),
             },
         };
         using var http = new HttpClient(handler) { BaseAddress = core.BaseUrl };

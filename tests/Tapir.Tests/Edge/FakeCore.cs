@@ -13,7 +13,7 @@ namespace Tapir.Tests.Edge;
 internal sealed class FakeCore : IDisposable
 {
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly X509Certificate2 certificate;
+    private readonly SslStreamCertificateContext context;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     private int requestBytes;
@@ -21,7 +21,8 @@ internal sealed class FakeCore : IDisposable
 
     public FakeCore(X509Certificate2 certificateWithKey)
     {
-        certificate = certificateWithKey;
+        // offline: this test process must not fetch the AIA URL of its own certificate either.
+        context = SslStreamCertificateContext.Create(certificateWithKey, null, offline: true);
         listener.Start();
         loop = Task.Run(AcceptLoop);
     }
@@ -72,7 +73,7 @@ internal sealed class FakeCore : IDisposable
         {
             try
             {
-                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, stop.Token);
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = context }, stop.Token);
                 var buffer = new byte[65536];
                 int read = await tls.ReadAsync(buffer, stop.Token);
                 Interlocked.Add(ref requestBytes, read);
