@@ -64,6 +64,27 @@ public sealed class CoreIdentityTests
     }
 
     [Fact]
+    public void EnrollRefusesANodeCertificateNamedLikeTheCore()
+    {
+        // The relay attack: the fake core hands out the real root (so ca_fingerprint matches) and
+        // would forward the enrollment to the real core, rewriting the answer.
+        using var core = new CoreProcess();
+        using var impostor = FakeCore.IssueWithCoreCa(core.StateDir, r => NodeProfile(r, "localhost", ClientAuth), "localhost");
+        using var fake = new FakeCore(impostor, File.ReadAllText(Path.Combine(core.StateDir, "ca.crt")));
+        string credentials = core.AddNode("edge8.example.net");
+        var json = JsonNode.Parse(File.ReadAllText(credentials))!;
+        json["nodeman_url"] = $"https://localhost:{fake.Port}/";
+        File.WriteAllText(credentials, json.ToJsonString());
+
+        var enroll = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", core.File("edge"));
+
+        Assert.Equal(1, enroll.ExitCode);
+        Assert.Equal($"tapir: error: refusing https://localhost:{fake.Port}/ as the core: its TLS certificate is not a tapir core certificate for localhost (CertificateWrongPurpose).\n", enroll.Stderr);
+        Assert.Equal(0, fake.RequestBytes); // only the public root was fetched; the enrollment JWS never left
+        Assert.False(File.Exists(Path.Combine(core.File("edge"), "bootstrap.json")));
+    }
+
+    [Fact]
     public void RenewFetchesNothingAServerCertificatePointsAt()
     {
         using var core = new CoreProcess();

@@ -19,8 +19,12 @@ internal sealed class FakeCore : IDisposable
     private int requestBytes;
     private int connections;
 
-    public FakeCore(X509Certificate2 certificateWithKey)
+    private readonly string? caPem;
+
+    /// <summary>With <paramref name="caPem"/>, GET /api/v1/ca answers it (relayed from the real core).</summary>
+    public FakeCore(X509Certificate2 certificateWithKey, string? caPem = null)
     {
+        this.caPem = caPem;
         // offline: this test process must not fetch the AIA URL of its own certificate either.
         context = SslStreamCertificateContext.Create(certificateWithKey, null, offline: true);
         listener.Start();
@@ -77,7 +81,12 @@ internal sealed class FakeCore : IDisposable
                 var buffer = new byte[65536];
                 int read = await tls.ReadAsync(buffer, stop.Token);
                 Interlocked.Add(ref requestBytes, read);
-                if (read > 0)
+                if (read > 0 && caPem is not null && System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("GET /api/v1/ca ", StringComparison.Ordinal))
+                {
+                    Interlocked.Add(ref requestBytes, -read); // fetching the public root is no leak
+                    await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/x-pem-file\r\nContent-Length: {caPem.Length}\r\nConnection: close\r\n\r\n{caPem}"), stop.Token);
+                }
+                else if (read > 0)
                 {
                     await tls.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\nConnection: close\r\n\r\nfake core"u8.ToArray(), stop.Token);
                 }
