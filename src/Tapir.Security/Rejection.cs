@@ -59,4 +59,24 @@ public enum Rejection
     ExtensionNotAllowed,
     /// <summary>A well-formed value outside the profile's bounds (a certificate lifetime).</summary>
     OutOfRange,
+
+    // X.509 certificates a peer presents (Pki/ChainValidator.cs, DESIGN §2, §3).
+    /// <summary>The certificate does not chain to the tapir root alone (foreign CA, bad signature, expired root).</summary>
+    CertificateUntrusted,
+    /// <summary>The certificate's notAfter has passed.</summary>
+    CertificateExpired,
+    /// <summary>The certificate's notBefore has not come yet.</summary>
+    CertificateNotYetValid,
+    /// <summary>The certificate's extended key usage does not allow the purpose it is presented for (serverAuth, clientAuth).</summary>
+    CertificateWrongPurpose,
+    /// <summary>The subject is not exactly CN=&lt;node name&gt;, or the CN differs from the dNSName, or there is no dNSName.</summary>
+    CertificateNameMismatch,
+    /// <summary>The certificate carries more than one dNSName.</summary>
+    CertificateTooManyNames,
+    /// <summary>The certificate names more than its DNS name: an IP address on a node certificate, or an e-mail, URI or other SAN entry.</summary>
+    CertificateExtraName,
+    /// <summary>The certificate is valid but for another peer than the one expected (the host dialled, or the node).</summary>
+    CertificateWrongName,
+    /// <summary>The certificate is not one the CA issued to a node that is still enrolled: revoked, or its node removed.</summary>
+    CertificateRevoked,
 }

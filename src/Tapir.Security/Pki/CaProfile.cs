@@ -84,14 +84,8 @@ public static class CaProfile
     public static string DecimalSerial(X509Certificate2 certificate) =>
         new System.Numerics.BigInteger(certificate.SerialNumberBytes.Span, isUnsigned: true, isBigEndian: true).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The node name of a tapir leaf: its CN, which must equal its only DNS SAN.</summary>
-    public static string? NodeNameOf(X509Certificate2 certificate)
-    {
-        string cn = certificate.GetNameInfo(X509NameType.SimpleName, false);
-        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().SingleOrDefault();
-        var names = san?.EnumerateDnsNames().ToList() ?? [];
-        return NodeName.IsValid(cn) && names.Count == 1 && names[0] == cn ? cn : null;
-    }
+    /// <summary>The node name of a tapir leaf: its CN, which must equal its only DNS SAN (ChainValidator's rule).</summary>
+    public static string? NodeNameOf(X509Certificate2 certificate) => ChainValidator.NodeNameOf(certificate);
 
     /// <summary>A CRL (RFC 5280 §5) listing the revoked serials, signed by the root.</summary>
     public static byte[] BuildCrl(X509Certificate2 root, ECDsa rootKey, IEnumerable<(byte[] Serial, DateTimeOffset RevokedAt)> revoked, long crlNumber, DateTimeOffset now)

@@ -1,13 +1,17 @@
-// HTTPS to the core from an edge (DESIGN §3): the server certificate must chain to the pinned
-// tapir root (never the system store alone) and name the host dialled (DNS SAN or IP SAN); the
-// node's own certificate is presented when it has one. Before a root is pinned, the only thing
-// fetched is the root itself, which is accepted only if its SHA-256 equals ca_fingerprint and
-// the server certificate already seen chains to it.
-using System.Net;
+// HTTPS to the core from an edge (DESIGN §2, §3): the server certificate must pass the one chain
+// validator for the server purpose: serverAuth, from the pinned tapir root alone, naming the host
+// dialled (Pki/ChainValidator.cs). No URL a certificate names is fetched: TLS's own chain build
+// uses the same no-download, tapir-root-only policy. A refused core is one `tapir: error:` line
+// naming the reason. The node's own certificate is presented when it has one. Before a root is
+// pinned, the only thing fetched is the root itself, accepted only if its SHA-256 equals
+// ca_fingerprint and the server certificate already seen passes the validator under it.
 using System.Net.Security;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tapir.Cli;
+using Tapir.Security;
+using Tapir.Security.Pki;
 
 namespace Tapir.Edge;
 
@@ -21,13 +25,13 @@ public static class CoreClient
             SslOptions = new SslClientAuthenticationOptions
             {
                 EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is X509Certificate2 server && IsValidServer(server, root, baseUrl.Host),
+                CertificateChainPolicy = ChainValidator.Policy(root),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => AcceptCore(certificate, root, baseUrl),
                 ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
                 LocalCertificateSelectionCallback = clientCertificate is null ? null : (_, _, _, _, _) => clientCertificate,
             },
         };
-        return new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(new RefusalHandler(handler)) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     /// <summary>Fetches /api/v1/ca and returns it only if it matches the pinned fingerprint.</summary>
@@ -38,6 +42,8 @@ public static class CoreClient
         {
             SslOptions = new SslClientAuthenticationOptions
             {
+                // No root is pinned yet: TLS's own chain build trusts nothing and fetches nothing.
+                CertificateChainPolicy = ChainValidator.Policy(null),
                 // Nothing secret travels on this connection; the certificate is judged below.
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 {
@@ -54,36 +60,12 @@ public static class CoreClient
         {
             throw new TapirException($"the core's CA certificate ({actual}) does not match ca_fingerprint ({fingerprint}); refusing to enroll.");
         }
-        if (seen is null || !IsValidServer(seen, root, baseUrl.Host))
+        if (seen is null)
         {
-            throw new TapirException($"the core's TLS certificate does not chain to the pinned CA or does not name {baseUrl.Host}.");
+            throw new TapirException($"the core at {baseUrl} presented no TLS certificate.");
         }
+        AcceptCore(seen, root, baseUrl);
         return root;
-    }
-
-    public static bool IsValidServerChain(X509Certificate2 certificate, X509Certificate2 root)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(root);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
-
-    public static bool IsValidServer(X509Certificate2 server, X509Certificate2 root, string host)
-    {
-        if (!IsValidServerChain(server, root))
-        {
-            return false;
-        }
-        var san = server.Extensions.OfType<X509SubjectAlternativeNameExtension>().SingleOrDefault();
-        if (san is null)
-        {
-            return false;
-        }
-        return IPAddress.TryParse(host.Trim('[', ']'), out var ip)
-            ? san.EnumerateIPAddresses().Any(a => a.Equals(ip))
-            : san.EnumerateDnsNames().Any(n => string.Equals(n, host, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Refuses a returned certificate that is not for this node and key, or not from the pinned CA.</summary>
@@ -91,10 +73,45 @@ public static class CoreClient
     {
         using var issued = X509Certificate2.CreateFromPem(pem);
         using var issuedKey = issued.GetECDsaPublicKey();
-        if (Tapir.Security.Pki.CaProfile.NodeNameOf(issued) != name || issuedKey is null || !IsValidServerChain(issued, root)
+        if (!ChainValidator.TryValidate(issued, CertificatePurpose.Client, DateTimeOffset.UtcNow, root, name, out _, out _) || issuedKey is null
             || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
         {
             throw new TapirException("the core returned a certificate that is not ours or does not chain to the pinned CA.");
+        }
+    }
+
+    /// <summary>True for the core's certificate; otherwise throws the refusal the edge prints.</summary>
+    private static bool AcceptCore(X509Certificate? certificate, X509Certificate2 root, Uri baseUrl)
+    {
+        var why = Rejection.ComponentMissing;
+        if (certificate is X509Certificate2 server
+            && ChainValidator.TryValidate(server, CertificatePurpose.Server, DateTimeOffset.UtcNow, root, baseUrl.IdnHost, out _, out why))
+        {
+            return true;
+        }
+        throw new TapirException($"refusing {baseUrl} as the core: its TLS certificate is not a tapir core certificate for {baseUrl.Host} ({why}).");
+    }
+
+    /// <summary>Surfaces a refusal thrown during the TLS handshake instead of the transport's wrapper.</summary>
+    private sealed class RefusalHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancel).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                for (Exception? x = e.InnerException; x is not null; x = x.InnerException)
+                {
+                    if (x is TapirException refusal)
+                    {
+                        ExceptionDispatchInfo.Throw(refusal);
+                    }
+                }
+                throw;
+            }
         }
     }
 }

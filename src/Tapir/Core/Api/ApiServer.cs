@@ -28,7 +28,7 @@ public static class ApiServer
     public static async Task RunAsync(CoreContext core, CancellationToken stop)
     {
         var validator = core.Validator;
-        validator.Refresh(core.Db(CoreDatabase.ValidSerials));
+        validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
         using var serverCertificate = core.State.ServerCertificate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -88,7 +88,7 @@ public static class ApiServer
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
-                validator.Refresh(core.Db(CoreDatabase.ValidSerials));
+                validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
             }
         }
         catch (OperationCanceledException)
@@ -144,17 +144,19 @@ public static class ApiServer
                 ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                 ClientCertificateValidation = (certificate, _, _) => Accept(validator, certificate),
                 CheckCertificateRevocation = false,
+                // TLS's own chain build: the tapir root alone, no download of any URL a client certificate names.
+                OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = Tapir.Security.Pki.ChainValidator.Policy(core.State.Root),
             });
         });
     }
 
     private static bool Accept(PeerValidator validator, X509Certificate2 certificate)
     {
-        if (validator.NodeOf(certificate) is not null)
+        if (validator.TryNodeOf(certificate, out _, out var why))
         {
             return true;
         }
-        Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity (foreign CA, expired, revoked or removed node)");
+        Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity ({why})");
         return false;
     }
 

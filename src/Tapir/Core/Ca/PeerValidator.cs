@@ -1,25 +1,62 @@
-// Decides whether a presented client certificate is a live tapir identity (DESIGN §3): it chains
-// to the tapir root alone (never the system store), is within its validity, allows clientAuth,
-// names exactly one node (CN = only SAN), and its serial is one the CA issued and has not revoked
-// for a node that is still enrolled. The valid-serial set is refreshed from the database every
-// half second, so a removal made by another process takes effect well within 2 seconds (DESIGN §8.4).
+// Decides whether a presented client certificate is a live tapir identity (DESIGN §3): the one
+// chain validator says it is a node certificate from the tapir root, valid now, for clientAuth
+// (Pki/ChainValidator.cs), and its serial is one the CA issued and has not revoked for a node that
+// is still enrolled. The valid-serial set is refreshed from the database every half second, so a
+// removal made by another process takes effect well within 2 seconds (DESIGN §8.4); a serial
+// added while a refresh reads the database survives that refresh (generations below).
 using System.Security.Cryptography.X509Certificates;
+using Tapir.Security;
 using Tapir.Security.Pki;
 
 namespace Tapir.Core.Ca;
 
 public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
 {
-    private volatile HashSet<string> validSerials = new(StringComparer.Ordinal);
-
     private readonly Lock gate = new();
 
-    public void Refresh(HashSet<string> serials)
+    private volatile HashSet<string> validSerials = new(StringComparer.Ordinal);
+
+    // Serials added since some refresh began, with the generation current when they were added.
+    // A snapshot whose read began after an Add (a higher generation) decides that serial; an older
+    // snapshot cannot have seen it, so the serial is kept on top of it.
+    private readonly Dictionary<string, long> added = new(StringComparer.Ordinal);
+    private long generation;
+    private long installed;
+
+    /// <summary>Called before the database read whose result is passed to Refresh.</summary>
+    public long BeginRefresh()
     {
         lock (gate)
         {
-            validSerials = serials;
+            return ++generation;
         }
+    }
+
+    /// <summary>Installs the serials read after BeginRefresh returned <paramref name="readGeneration"/>.</summary>
+    public void Refresh(HashSet<string> serials, long readGeneration)
+    {
+        lock (gate)
+        {
+            if (readGeneration <= installed)
+            {
+                return; // a snapshot read later is already in place
+            }
+            installed = readGeneration;
+            foreach (var (serial, at) in added.Where(a => a.Value < readGeneration).ToList())
+            {
+                added.Remove(serial);
+            }
+            var next = new HashSet<string>(serials, StringComparer.Ordinal);
+            next.UnionWith(added.Keys);
+            validSerials = next;
+        }
+    }
+
+    /// <summary>Reads the valid serials (the database) and installs them, race-free against Add.</summary>
+    public void Refresh(Func<HashSet<string>> read)
+    {
+        long readGeneration = BeginRefresh();
+        Refresh(read(), readGeneration);
     }
 
     /// <summary>A certificate just issued (and committed) is usable at once, not at the next refresh.</summary>
@@ -27,32 +64,31 @@ public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
     {
         lock (gate)
         {
+            added[serial] = generation;
             validSerials = new HashSet<string>(validSerials, StringComparer.Ordinal) { serial };
         }
     }
 
-    public string? NodeOf(X509Certificate2? certificate)
+    public string? NodeOf(X509Certificate2? certificate) => TryNodeOf(certificate, out string? node, out _) ? node : null;
+
+    public bool TryNodeOf(X509Certificate2? certificate, out string? node, out Rejection why)
     {
-        if (certificate is null || !validSerials.Contains(certificate.SerialNumber))
+        node = null;
+        if (certificate is null)
         {
-            return null;
+            why = Rejection.ComponentMissing;
+            return false;
         }
-        var now = clock.GetUtcNow();
-        if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
+        if (!ChainValidator.TryValidate(certificate, CertificatePurpose.Client, clock.GetUtcNow(), root, null, out string? name, out why))
         {
-            return null;
+            return false;
         }
-        var eku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().SingleOrDefault();
-        if (eku is null || !eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(o => o.Value == CaProfile.ClientAuth))
+        if (!validSerials.Contains(certificate.SerialNumber))
         {
-            return null;
+            why = Rejection.CertificateRevoked;
+            return false;
         }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(root);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        return chain.Build(certificate) ? CaProfile.NodeNameOf(certificate) : null;
+        node = name;
+        return true;
     }
 }

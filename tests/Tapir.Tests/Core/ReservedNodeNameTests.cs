@@ -1,0 +1,45 @@
+// DESIGN §2 reserved names, with the real binary: no node may be named after the core (core.name),
+// any SAN of the core's server certificate, localhost (and names under it), or anything that parses as an IP address.
+// Each refusal is one `tapir: error:` line and exit 1, and creates nothing.
+namespace Tapir.Tests.Core;
+
+public sealed class ReservedNodeNameTests
+{
+    [Fact]
+    public void NodeAddRefusesTheCoresNames()
+    {
+        using var dir = new TempDir();
+        var environment = new Dictionary<string, string>
+        {
+            ["TAPIR_CORE__STATE_DIR"] = dir.File("core"),
+            ["TAPIR_CORE__NAME"] = "core.example.net",
+            ["TAPIR_CORE__SERVER_ADDRESSES"] = "127.0.0.1, 192.0.2.7",
+        };
+        // The server certificate is made for --name; the configuration may name the core too.
+        var init = Run.Tapir(environment, "core", "init", "--name", "api.example.net");
+        Assert.True(init.ExitCode == 0, init.Stderr);
+
+        foreach (var (name, why) in new[]
+        {
+            ("localhost", "it is localhost"),
+            ("edge.localhost", "it is localhost"),
+            ("core.example.net", "it is the core's name (core.name)"),
+            ("api.example.net", "it is a name in the core's server certificate"),
+            ("127.0.0.1", "it parses as an IP address"),
+            ("192.0.2.7", "it parses as an IP address"),
+            ("10.1", "it parses as an IP address"),
+            ("0x7f.1", "it parses as an IP address"),
+        })
+        {
+            var r = Run.Tapir(environment, "core", "node", "add", name);
+            Assert.True(r.ExitCode == 1, $"{name}: {r.ExitCode} {r.Stdout} {r.Stderr}");
+            Assert.Equal($"tapir: error: '{name}' is reserved: {why}; a node may not be named like the core.\n", r.Stderr);
+            Assert.Equal("", r.Stdout);
+        }
+        var list = Run.Tapir(environment, "core", "node", "list");
+        Assert.Single(list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // the header only
+
+        var allowed = Run.Tapir(environment, "core", "node", "add", "edge1.example.net", "--out", dir.File("edge1.json"));
+        Assert.True(allowed.ExitCode == 0, allowed.Stderr);
+    }
+}
