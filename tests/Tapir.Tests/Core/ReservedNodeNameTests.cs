@@ -1,6 +1,7 @@
 // DESIGN §2 reserved names, with the real binary: no node may be named after the core (core.name),
 // any SAN of the core's server certificate, localhost (and names under it), or anything that parses as an IP address.
-// Each refusal is one `tapir: error:` line and exit 1, and creates nothing.
+// Each refusal is one `tapir: error:` line and exit 1, and creates nothing. A node added before the
+// configuration gave the core its name can neither enroll nor renew under it.
 namespace Tapir.Tests.Core;
 
 public sealed class ReservedNodeNameTests
@@ -41,5 +42,33 @@ public sealed class ReservedNodeNameTests
 
         var allowed = Run.Tapir(environment, "core", "node", "add", "edge1.example.net", "--out", dir.File("edge1.json"));
         Assert.True(allowed.ExitCode == 0, allowed.Stderr);
+    }
+
+    [Fact]
+    public void ANameReservedAfterNodeAddCanNeitherEnrollNorRenew()
+    {
+        using var core = new CoreProcess();
+        string credentials = core.AddNode("edge9.example.net");
+        string renewing = core.AddNode("edge8.example.net");
+        core.Start();
+        var enrolled = core.Tapir("edge", "enroll", "--credentials", renewing, "--state", core.File("edge8"));
+        Assert.True(enrolled.ExitCode == 0, enrolled.Stderr);
+        core.Stop();
+
+        // The operator now names the core like the two nodes (as core.name and as a server address).
+        core.Environment["TAPIR_CORE__NAME"] = "edge9.example.net";
+        core.Start();
+        var enroll = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", core.File("edge9"));
+        Assert.Equal(1, enroll.ExitCode);
+        Assert.Contains("enrollment refused", enroll.Stderr);
+        Assert.Contains("/edge9.example.net/enroll from 127.0.0.1: 401 enrollment refused (the name is reserved: it is the core's name (core.name))", core.Log.ToString());
+        core.Stop();
+
+        core.Environment["TAPIR_CORE__NAME"] = "edge8.example.net";
+        core.Start();
+        var renew = core.Tapir("edge", "renew", "--state", core.File("edge8"), "--attempts", "1");
+        Assert.True(renew.ExitCode == 1, renew.Stderr + core.Log);
+        string log = core.Log.ToString();
+        Assert.True(log.Contains("/edge8.example.net/renew from 127.0.0.1 (edge8.example.net): 401 renewal refused (the name is reserved: it is the core's name (core.name))", StringComparison.Ordinal), renew.Stderr + log);
     }
 }

@@ -17,6 +17,9 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
 
     public Ca.PeerValidator Validator { get; } = new(state.Root, clock);
 
+    /// <summary>Reserved names (DESIGN §2), asked again at enrollment and renewal: the configuration may have changed since `node add`.</summary>
+    public Nodes.NodePolicy Names { get; } = Nodes.NodePolicy.For(state, config);
+
     /// <summary>Runs a database action under the single-writer lock (SqliteConnection is not thread-safe).</summary>
     public T Db<T>(Func<SqliteConnection, T> action)
     {

@@ -74,6 +74,7 @@ public static class EnrollmentService
     {
         var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
         detail = node is null ? "unknown node"
+            : core.Names.ReservedBecause(name) is string reserved ? $"the name is reserved: {reserved}"
             : node.State != "created" ? $"node is {node.State}, not awaiting enrollment"
             : node.EnrollmentExpires is not long expires || now.ToUnixTimeSeconds() > expires || node.EnrollmentSecret is null ? "enrollment secret expired"
             : "";

@@ -21,6 +21,10 @@ public static class RenewalService
         {
             return WireAnswers.Refuse(Rejection.NameMismatch, "client certificate", $"it is {clientNode}'s");
         }
+        if (core.Names.ReservedBecause(name) is string reserved)
+        {
+            return WireAnswers.Unauthenticated(WireAnswers.RenewalRefused, $"the name is reserved: {reserved}");
+        }
         if (!TryAuthenticate(core, name, body, out var message, out string detail))
         {
             return WireAnswers.Unauthenticated(WireAnswers.RenewalRefused, detail);
