@@ -1,5 +1,6 @@
 // Certificate renewal (DESIGN §4.3): a new P-256 key and CSR, a JWS by the data key only, posted
-// over mTLS with the current certificate; the new pair replaces the old only once fully written.
+// over mTLS with the current certificate (without one if the core refuses it: see PostAsync); the
+// new pair replaces the old only once fully written.
 // A failed attempt keeps the old certificate and is retried with exponential backoff and jitter.
 // The agent renews at two thirds of the lifetime (DueAt).
 using System.Security.Cryptography;
@@ -75,8 +76,7 @@ public static class Renewer
             w.WriteString("x509_csr", Enroller.Csr(bootstrap.Name, newKey));
         });
         string jws = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(payload), dataKey);
-        using var client = CoreClient.Create(bootstrap.NodemanUrl, root, identity);
-        using var response = await client.PostAsync($"api/v1/node/{bootstrap.Name}/renew", new StringContent(jws, System.Text.Encoding.UTF8, "application/jose+json"), cancel).ConfigureAwait(false);
+        using var response = await PostAsync(bootstrap, root, identity, jws, cancel).ConfigureAwait(false);
         string body = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -87,5 +87,27 @@ public static class Renewer
         CoreClient.CheckIssued(pem, bootstrap.Name, newKey, root);
         state.ReplaceTls(newKey, pem);
         return $"renewed {bootstrap.Name}: serial {doc.RootElement.GetProperty("x509_certificate_serial_number").GetString()}, valid until {doc.RootElement.GetProperty("x509_certificate_not_valid_after").GetString()}";
+    }
+
+    /// <summary>
+    /// Posts over mTLS with the current certificate; if that connection fails, once more without a
+    /// client certificate. The core revokes a certificate when it commits its successor, so an edge
+    /// whose renewal answer was lost holds a certificate the handshake now refuses; the data-key
+    /// signature alone authenticates a renewal (DESIGN §4.3), so it can still recover.
+    /// </summary>
+    private static async Task<HttpResponseMessage> PostAsync(Bootstrap bootstrap, X509Certificate2 root, X509Certificate2 identity, string jws, CancellationToken cancel)
+    {
+        string path = $"api/v1/node/{bootstrap.Name}/renew";
+        try
+        {
+            using var client = CoreClient.Create(bootstrap.NodemanUrl, root, identity);
+            return await client.PostAsync(path, new StringContent(jws, System.Text.Encoding.UTF8, "application/jose+json"), cancel).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (!cancel.IsCancellationRequested)
+        {
+            Log.Warning($"renewal over mTLS failed ({e.Message}); trying once without the client certificate (the data-key signature authenticates a renewal)");
+            using var client = CoreClient.Create(bootstrap.NodemanUrl, root);
+            return await client.PostAsync(path, new StringContent(jws, System.Text.Encoding.UTF8, "application/jose+json"), cancel).ConfigureAwait(false);
+        }
     }
 }
