@@ -42,6 +42,6 @@ public sealed class ClientCertificateFetchTests
         Assert.IsType<HttpRequestException>(refused); // the handshake fails
         Thread.Sleep(500);
         Assert.Equal(0, aia.Connections);
-        Assert.Contains("TLS handshake refused: client certificate CN=edge1.example.net serial 01020304", core.Log.ToString());
+        core.AssertLogged("TLS handshake refused: client certificate CN=edge1.example.net serial 01020304");
     }
 }

@@ -141,6 +141,24 @@ internal sealed class CoreProcess : IDisposable
         }
     }
 
+    /// <summary>Waits (stderr is read asynchronously) until the log has the fragment; fails after 5 s.</summary>
+    public void AssertLogged(string fragment)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            lock (Log)
+            {
+                if (Log.ToString().Contains(fragment, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"not in the log: {fragment}\n{Log}");
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>Creates a node and returns the path of its credentials file.</summary>
     public string AddNode(string name, string expires = "1h")
     {

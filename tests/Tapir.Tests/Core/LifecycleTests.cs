@@ -171,7 +171,7 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("healthz")).StatusCode);
         }
-        Assert.Contains("SIGHUP received: reloading is not supported; still running", core.Log.ToString());
+        core.AssertLogged("SIGHUP received: reloading is not supported; still running");
         core.Stop();
     }
 

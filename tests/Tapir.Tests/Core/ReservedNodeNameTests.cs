@@ -61,14 +61,13 @@ public sealed class ReservedNodeNameTests
         var enroll = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", core.File("edge9"));
         Assert.Equal(1, enroll.ExitCode);
         Assert.Contains("enrollment refused", enroll.Stderr);
-        Assert.Contains("/edge9.example.net/enroll from 127.0.0.1: 401 enrollment refused (the name is reserved: it is the core's name (core.name))", core.Log.ToString());
+        core.AssertLogged("/edge9.example.net/enroll from 127.0.0.1: 401 enrollment refused (the name is reserved: it is the core's name (core.name))");
         core.Stop();
 
         core.Environment["TAPIR_CORE__NAME"] = "edge8.example.net";
         core.Start();
         var renew = core.Tapir("edge", "renew", "--state", core.File("edge8"), "--attempts", "1");
         Assert.True(renew.ExitCode == 1, renew.Stderr + core.Log);
-        string log = core.Log.ToString();
-        Assert.True(log.Contains("/edge8.example.net/renew from 127.0.0.1 (edge8.example.net): 401 renewal refused (the name is reserved: it is the core's name (core.name))", StringComparison.Ordinal), renew.Stderr + log);
+        core.AssertLogged("/edge8.example.net/renew from 127.0.0.1 (edge8.example.net): 401 renewal refused (the name is reserved: it is the core's name (core.name))");
     }
 }

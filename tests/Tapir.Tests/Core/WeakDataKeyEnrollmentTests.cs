@@ -34,7 +34,8 @@ public sealed class WeakDataKeyEnrollmentTests
         using var client = EnrollmentClient.Client(core);
         var (status, body) = EnrollmentClient.Post(client, $"api/v1/node/{name}/enroll", jws.ToJsonString());
         Assert.Equal(400, status);
-        Assert.Contains("public_key must be a public JWK", body);
+        Assert.Equal("{\"error\":\"payload: key unusable\"}", body);
+        core.AssertLogged($"/{name}/enroll from 127.0.0.1: 400 payload: key unusable (payload: WeakOrInvalidKey");
         Assert.Contains("state: created", core.Tapir("core", "node", "show", name).Stdout);
 
         // The secret was not spent: the same node still enrolls with a real key.

@@ -119,6 +119,6 @@ public sealed class EdgeStateTests
         var limited = EnrollmentClient.Post(client, $"api/v1/node/{creds.Name}/enroll", EnrollmentClient.Enrollment(creds, key));
         Assert.Equal(429, limited.Status); // even the right secret waits out the window
         Assert.Contains("too many failed attempts", limited.Body);
-        Assert.Contains("401", core.Log.ToString());
+        core.AssertLogged("401");
     }
 }

@@ -18,12 +18,13 @@ public static class Router
         var request = context.Request;
         string address = context.Connection.RemoteIpAddress?.ToString() ?? "-";
         var certificate = context.Connection.ClientCertificate;
-        string? peer = certificate is null ? null : validator.NodeOf(certificate);
-        if (certificate is not null && peer is null)
+        string? peer = null;
+        if (certificate is not null && !validator.TryNodeOf(certificate, out peer, out var why))
         {
-            // Valid at the handshake, revoked since: refuse and drop the connection.
-            Log.Warning($"{request.Method} {request.Path} from {address}: client certificate {certificate.SerialNumber} no longer valid");
-            await Write(context, ApiResult.Refuse(403, "client certificate revoked"));
+            // Valid at the handshake, not any more (revoked, removed, expired): refuse and drop the connection.
+            var refusal = WireAnswers.Refuse(why, "client certificate", $"serial {certificate.SerialNumber}");
+            Log.Warning($"{request.Method} {request.Path} from {address}: {refusal.Status} {refusal.Reason} ({refusal.Detail})");
+            await Write(context, refusal);
             context.Abort();
             return;
         }

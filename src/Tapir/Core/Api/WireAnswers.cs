@@ -52,6 +52,10 @@ public static class WireAnswers
         Rejection.KeyNotFound => (401, "key not found"),
         Rejection.BadSignature => (401, "signature does not verify"),
         Rejection.NameMismatch => (403, "must be the node's name"),
+        // A presented certificate (ChainValidator): the client gets no detail of what is wrong with it.
+        Rejection.CertificateUntrusted or Rejection.CertificateExpired or Rejection.CertificateNotYetValid
+            or Rejection.CertificateWrongPurpose or Rejection.CertificateNameMismatch or Rejection.CertificateTooManyNames
+            or Rejection.CertificateExtraName or Rejection.CertificateWrongName or Rejection.CertificateRevoked => (403, "client certificate refused"),
         _ => throw new ArgumentOutOfRangeException(nameof(why), why, "not a refusal, or a Rejection without a wire answer"),
     };
 }
