@@ -9,7 +9,7 @@ public static class StrictJson
 {
     public const int MaxDepth = 16;
 
-    public static bool TryParse(ReadOnlyMemory<byte> utf8, out JsonDocument? document, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, [NotNullWhen(true)] out JsonDocument? document, out Rejection why)
     {
         document = null;
         why = Rejection.Malformed;

@@ -47,7 +47,7 @@ public sealed class ContentDigest : IDisposable
     }
 
     /// <summary>Parses a Content-Digest value into the digests tapir knows, by algorithm name.</summary>
-    public static bool TryParse(string field, out IReadOnlyDictionary<string, byte[]>? digests, out Rejection why)
+    public static bool TryParse(string field, [NotNullWhen(true)] out IReadOnlyDictionary<string, byte[]>? digests, out Rejection why)
     {
         digests = null;
         if (!SfParser.TryParseStrictDictionary(field, out var dictionary, out why))
@@ -55,7 +55,7 @@ public sealed class ContentDigest : IDisposable
             return false;
         }
         var known = new Dictionary<string, byte[]>();
-        foreach (var (name, member) in dictionary!)
+        foreach (var (name, member) in dictionary)
         {
             if (member.Bare?.AsBytes is not byte[] value || member.Parameters.Count > 0)
             {
@@ -90,7 +90,7 @@ public sealed class ContentDigest : IDisposable
         {
             return false;
         }
-        foreach (var (name, value) in digests!)
+        foreach (var (name, value) in digests)
         {
             byte[] actual = name == "sha-256" ? Sha256 : Sha512;
             if (!CryptographicOperations.FixedTimeEquals(actual, value))

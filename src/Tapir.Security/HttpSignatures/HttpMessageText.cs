@@ -10,7 +10,7 @@ namespace Tapir.Security.HttpSignatures;
 
 public static class HttpMessageText
 {
-    public static bool TryParse(ReadOnlySpan<byte> raw, string scheme, out HttpMessage? message)
+    public static bool TryParse(ReadOnlySpan<byte> raw, string scheme, [NotNullWhen(true)] out HttpMessage? message)
     {
         message = null;
         int headerEnd = FindHeaderEnd(raw, out int bodyStart);

@@ -40,7 +40,7 @@ public sealed record SignatureParameters(IReadOnlyList<ComponentIdentifier> Comp
     public string Serialized => SfSerializer.SerializeMember(new SfMember(
         null, Components.Select(c => new SfMember(SfBareItem.String(c.Name), null, c.Parameters)).ToList(), Parameters));
 
-    public static bool TryFrom(SfMember member, out SignatureParameters? parameters, out Rejection why)
+    public static bool TryFrom(SfMember member, [NotNullWhen(true)] out SignatureParameters? parameters, out Rejection why)
     {
         parameters = null;
         why = Rejection.Malformed;
@@ -56,7 +56,7 @@ public sealed record SignatureParameters(IReadOnlyList<ComponentIdentifier> Comp
             {
                 return false;
             }
-            if (!seen.Add(component!.Serialized))
+            if (!seen.Add(component.Serialized))
             {
                 why = Rejection.DuplicateMember;
                 return false;

@@ -13,7 +13,7 @@ namespace Tapir.Security.Jose;
 
 public static class JwkParser
 {
-    public static bool TryParse(ReadOnlyMemory<byte> json, out Jwk? key, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> json, [NotNullWhen(true)] out Jwk? key, out Rejection why)
     {
         key = null;
         if (!StrictJson.TryParse(json, out var document, out why))
@@ -22,11 +22,11 @@ public static class JwkParser
         }
         using (document)
         {
-            return TryParse(document!.RootElement, out key, out why);
+            return TryParse(document.RootElement, out key, out why);
         }
     }
 
-    public static bool TryParse(JsonElement obj, out Jwk? key, out Rejection why)
+    public static bool TryParse(JsonElement obj, [NotNullWhen(true)] out Jwk? key, out Rejection why)
     {
         key = null;
         why = Rejection.Malformed;

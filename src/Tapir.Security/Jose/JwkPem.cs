@@ -37,7 +37,7 @@ public static class JwkPem
     }
 
     /// <summary>Imports a PUBLIC KEY or PRIVATE KEY PEM; the result has no kid or alg yet.</summary>
-    public static bool TryImport(string pem, out Jwk? key)
+    public static bool TryImport(string pem, [NotNullWhen(true)] out Jwk? key)
     {
         key = null;
         if (!PemEncoding.TryFind(pem, out var fields))

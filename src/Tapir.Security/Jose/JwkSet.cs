@@ -24,7 +24,7 @@ public sealed class JwkSet
 
     public Jwk? Find(string? kid) => kid is not null && byKid.TryGetValue(kid, out var key) ? key : null;
 
-    public static bool TryParse(ReadOnlyMemory<byte> json, out JwkSet? set, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> json, [NotNullWhen(true)] out JwkSet? set, out Rejection why)
     {
         set = null;
         if (!StrictJson.TryParse(json, out var document, out why))
@@ -33,7 +33,7 @@ public sealed class JwkSet
         }
         using (document)
         {
-            var root = document!.RootElement;
+            var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
             {
                 why = Rejection.Malformed;
@@ -46,7 +46,7 @@ public sealed class JwkSet
                 {
                     return false;
                 }
-                if (key!.Kid is null)
+                if (key.Kid is null)
                 {
                     why = Rejection.Malformed;
                     return false;

@@ -13,7 +13,7 @@ public static class JwsParser
 {
     public const int DefaultMaxBytes = 1 << 20;
 
-    public static bool TryParse(ReadOnlyMemory<byte> input, int maxBytes, out JwsMessage? message, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> input, int maxBytes, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         if (input.Length > maxBytes)
@@ -26,7 +26,7 @@ public static class JwsParser
             : TryParseCompact(input.Span, out message, out why);
     }
 
-    private static bool TryParseCompact(ReadOnlySpan<byte> input, out JwsMessage? message, out Rejection why)
+    private static bool TryParseCompact(ReadOnlySpan<byte> input, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         why = Rejection.Malformed;
@@ -57,7 +57,7 @@ public static class JwsParser
         return true;
     }
 
-    private static bool TryParseJson(ReadOnlyMemory<byte> input, out JwsMessage? message, out Rejection why)
+    private static bool TryParseJson(ReadOnlyMemory<byte> input, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         if (!StrictJson.TryParse(input, out var document, out why))
@@ -66,7 +66,7 @@ public static class JwsParser
         }
         using (document)
         {
-            var root = document!.RootElement;
+            var root = document.RootElement;
             why = Rejection.Malformed;
             if (root.ValueKind != JsonValueKind.Object || !StrictJson.TryGetOptionalString(root, "payload", out var payloadB64))
             {
@@ -140,11 +140,11 @@ public static class JwsParser
         {
             return false;
         }
-        into.Add(parsed!);
+        into.Add(parsed);
         return true;
     }
 
-    private static bool TryHeader(string protectedB64, JsonElement unprotected, out JwsSignature? signature, byte[] value, out Rejection why)
+    private static bool TryHeader(string protectedB64, JsonElement unprotected, [NotNullWhen(true)] out JwsSignature? signature, byte[] value, out Rejection why)
     {
         signature = null;
         why = Rejection.Malformed;
@@ -158,7 +158,7 @@ public static class JwsParser
         }
         using (document)
         {
-            var header = document!.RootElement;
+            var header = document.RootElement;
             why = Rejection.Malformed;
             if (header.ValueKind != JsonValueKind.Object)
             {

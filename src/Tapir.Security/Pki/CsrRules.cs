@@ -14,7 +14,7 @@ public static class CsrRules
 {
     public const int MaxPemLength = 8192;
 
-    public static bool TryAuthorize(string pem, string name, bool allowP384, out CsrAuthorization? authorization, out Rejection why)
+    public static bool TryAuthorize(string pem, string name, bool allowP384, [NotNullWhen(true)] out CsrAuthorization? authorization, out Rejection why)
     {
         authorization = null;
         if (pem.Length > MaxPemLength)
@@ -70,7 +70,7 @@ public static class CsrRules
             {
                 return Rejection.Malformed;
             }
-            if (!SanIsExactly(san!, name))
+            if (!SanIsExactly(san, name))
             {
                 return Rejection.NameMismatch;
             }
@@ -116,7 +116,7 @@ public static class CsrRules
         }
     }
 
-    private static bool TrySan(X509Extension extension, out X509SubjectAlternativeNameExtension? san)
+    private static bool TrySan(X509Extension extension, [NotNullWhen(true)] out X509SubjectAlternativeNameExtension? san)
     {
         // The BCL decodes the names only when they are enumerated, and throws on a bad encoding.
         try

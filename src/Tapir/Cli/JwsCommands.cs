@@ -62,7 +62,7 @@ public static class JwsCommands
             {
                 throw new TapirException($"JWS refused: {why}.");
             }
-            error.WriteLine($"tapir: verified {verified!.Message.Serialization} JWS, {verified.Keys.Count} signature(s), kid {string.Join(", ", verified.Keys.Select(k => k.Kid))}");
+            error.WriteLine($"tapir: verified {verified.Message.Serialization} JWS, {verified.Keys.Count} signature(s), kid {string.Join(", ", verified.Keys.Select(k => k.Kid))}");
             output.Flush();
             using var stdout = Console.OpenStandardOutput();
             stdout.Write(verified.Payload);

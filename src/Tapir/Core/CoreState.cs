@@ -104,7 +104,7 @@ public sealed class CoreState : IDisposable
         var root = Pem.ReadCertificate(Path.Combine(directory, "ca.crt"));
         var rootKey = Pem.ReadKey(Path.Combine(directory, "ca.key"));
         byte[] json = PrivateKeyFile.Read(Path.Combine(directory, "core-data.jwk"));
-        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey!.HasPrivateKey)
+        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey.HasPrivateKey)
         {
             throw new TapirException($"{directory}/core-data.jwk is not a private JWK ({why}).");
         }

@@ -31,7 +31,7 @@ public sealed class JwkTests
         Assert.NotNull(key.Kid);
         string privateJson = key.ToJson(includePrivate: true);
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(privateJson), out var again, out var why), why.ToString());
-        Assert.Equal(privateJson, again!.ToJson(includePrivate: true));
+        Assert.Equal(privateJson, again.ToJson(includePrivate: true));
         if (!key.IsSymmetric)
         {
             Assert.Equal(Thumbprint.Compute(key), key.Kid);
@@ -39,7 +39,7 @@ public sealed class JwkTests
             Assert.DoesNotContain("\"d\"", publicJson);
             Assert.DoesNotContain("\"p\"", publicJson);
             Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(publicJson), out var pub, out _));
-            Assert.False(pub!.HasPrivateKey);
+            Assert.False(pub.HasPrivateKey);
             Assert.Equal(Thumbprint.Compute(key), Thumbprint.Compute(pub));
             byte[] sig = JwsCrypto.Sign(key, alg, "m"u8);
             Assert.True(JwsCrypto.Verify(pub, alg, "m"u8, sig));
@@ -63,8 +63,8 @@ public sealed class JwkTests
         }
         Assert.True(JwkPem.TryImport(JwkPem.ExportPrivate(key), out var fromPrivate));
         Assert.True(JwkPem.TryImport(JwkPem.ExportPublic(key), out var fromPublic));
-        Assert.True(fromPrivate!.HasPrivateKey);
-        Assert.False(fromPublic!.HasPrivateKey);
+        Assert.True(fromPrivate.HasPrivateKey);
+        Assert.False(fromPublic.HasPrivateKey);
         Assert.Equal(Thumbprint.Compute(key), Thumbprint.Compute(fromPrivate));
         Assert.Equal(Thumbprint.Compute(key), Thumbprint.Compute(fromPublic));
     }
@@ -117,6 +117,6 @@ public sealed class JwkTests
         Assert.Equal(Rejection.AmbiguousKeySet, why);
         string ok = $$"""{"keys":[{{a.ToJson()}}]}""";
         Assert.True(JwkSet.TryParse(System.Text.Encoding.UTF8.GetBytes(ok), out var set, out _));
-        Assert.Equal(ok, set!.ToJson());
+        Assert.Equal(ok, set.ToJson());
     }
 }

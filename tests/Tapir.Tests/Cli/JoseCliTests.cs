@@ -81,12 +81,12 @@ public sealed class JoseCliTests
         string key = dir.File("k.jwk");
         Assert.Equal(0, Run.Tapir("key", "generate", "--alg", "ES256", "--out", key).ExitCode);
         Assert.True(JwkParser.TryParse(File.ReadAllBytes(key), out var jwk, out _));
-        File.WriteAllText(dir.File("k.pem"), JwkPem.ExportPrivate(jwk!));
+        File.WriteAllText(dir.File("k.pem"), JwkPem.ExportPrivate(jwk));
         // openssl derives the public point from the private key we wrote; it must be our x||y.
         var text = Run.Process("openssl", ["ec", "-in", dir.File("k.pem"), "-pubout", "-outform", "DER"]);
         Assert.Equal(0, text.ExitCode);
-        Assert.True(JwkPem.TryImport(JwkPem.ExportPublic(jwk!), out var pub));
-        Assert.Equal(Thumbprint.Compute(jwk!), Thumbprint.Compute(pub!));
+        Assert.True(JwkPem.TryImport(JwkPem.ExportPublic(jwk), out var pub));
+        Assert.Equal(Thumbprint.Compute(jwk), Thumbprint.Compute(pub));
     }
 
     [Fact]
