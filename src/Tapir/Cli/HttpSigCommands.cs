@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 
 namespace Tapir.Cli;
 

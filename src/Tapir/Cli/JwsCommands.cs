@@ -2,6 +2,7 @@
 // serializations, checks every signature against the given JWK set, and prints the payload bytes.
 using System.CommandLine;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 
 namespace Tapir.Cli;
 

@@ -6,7 +6,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Data.Sqlite;
-using Tapir.Cli;
 using Tapir.Config;
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;

@@ -4,7 +4,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Tapir.Cli;
 using Tapir.Core.Enrollment;
 using Tapir.Security.Encoding;
 using Tapir.Security.Jose;
