@@ -1,5 +1,5 @@
 // STYLE's layout as tests over the source tree: the host's services (Core, Edge, Storage, Config,
-// Logging) do not depend on the command line.
+// Logging) do not depend on the command line, and the security library keeps its size budget.
 using System.Text.RegularExpressions;
 
 namespace Tapir.Tests;
@@ -29,6 +29,15 @@ public sealed partial class LayoutTests
             }
         }
         Assert.Empty(uses);
+    }
+
+    [Fact]
+    public void TheSecurityLibraryStaysWithinItsBudget()
+    {
+        int lines = Directory.GetFiles(Path.Combine(Repo.Root, "src", "Tapir.Security"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Sum(f => File.ReadAllLines(f).Length);
+        Assert.InRange(lines, 1, 4000);
     }
 
     [GeneratedRegex(@"\b(?:class|struct|record|enum|interface)\s+(\w+)")]
