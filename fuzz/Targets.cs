@@ -1,9 +1,10 @@
 // The fuzz targets: JwsParser, JwkParser, SfParser (item, list, dictionary, strict dictionary),
 // HttpMessageText, EnrollmentPayload (enrollment and renewal forms), CsrRules and CsrSan. Each feeds the
 // raw input to the parser and checks that a refusal carries a Rejection and no value, and an
-// acceptance a value and Rejection.None; an exception, or a broken out-value contract, escapes and
-// afl++ records it as a crash.
+// acceptance a value and Rejection.None (HttpMessageText, host code: a value only); an exception,
+// or a broken out-value contract, escapes and afl++ records it as a crash.
 using System.Text;
+using Tapir.Cli;
 using Tapir.Security;
 using Tapir.Security.Encoding;
 using Tapir.Security.HttpSignatures;

@@ -4,6 +4,7 @@
 // Mutated input must be refused cleanly (false with a reason), never by an escaping exception.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tapir.Cli;
 using Tapir.Security.Encoding;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
@@ -161,11 +162,11 @@ public sealed class ChunkedBodyTests
     public void ChunkedBodiesAreDecodedByteExactly()
     {
         string raw = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab\r\nc\r\n3;ext=1\r\n\n\r\n\r\n0\r\nExpires: soon\r\n\r\n";
-        Assert.True(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), "https", out var message));
+        Assert.True(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), "https", out var message));
         Assert.Equal("ab\r\nc\n\r\n", System.Text.Encoding.Latin1.GetString(message.Body));
         Assert.Equal(["soon"], message.Values("expires", trailers: true));
-        Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("5\r\nab", "4\r\nab", StringComparison.Ordinal)), "https", out _));
-        Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("0\r\nExpires", "zz\r\nExpires", StringComparison.Ordinal)), "https", out _));
+        Assert.False(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("5\r\nab", "4\r\nab", StringComparison.Ordinal)), "https", out _));
+        Assert.False(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("0\r\nExpires", "zz\r\nExpires", StringComparison.Ordinal)), "https", out _));
     }
 
     [Theory]

@@ -2,6 +2,7 @@
 // byte for byte, deterministic signatures re-signed byte for byte, every signature verified
 // both directly and through the full policy verifier), and the B.4 transformed messages.
 using System.Text.Json;
+using Tapir.Cli;
 using Tapir.Security.Encoding;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
