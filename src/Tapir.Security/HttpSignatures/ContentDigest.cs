@@ -57,19 +57,14 @@ public sealed class ContentDigest : IDisposable
         var known = new Dictionary<string, byte[]>();
         foreach (var (name, member) in dictionary)
         {
-            if (member.Bare?.AsBytes is not byte[] value || member.Parameters.Count > 0)
+            int? expected = name switch { "sha-256" => 32, "sha-512" => 64, _ => null };
+            if (member.Bare?.AsBytes is not byte[] value || member.Parameters.Count > 0 || expected is int length && value.Length != length)
             {
                 why = Rejection.Malformed;
                 return false;
             }
-            int? expected = name switch { "sha-256" => 32, "sha-512" => 64, _ => null };
-            if (expected is int length)
+            if (expected is not null)
             {
-                if (value.Length != length)
-                {
-                    why = Rejection.Malformed;
-                    return false;
-                }
                 known[name] = value;
             }
         }

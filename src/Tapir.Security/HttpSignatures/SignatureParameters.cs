@@ -18,23 +18,9 @@ public sealed record SignatureParameters(IReadOnlyList<ComponentIdentifier> Comp
 
     public string? KeyId => Parameter("keyid")?.AsString;
 
-    public string? Nonce => Parameter("nonce")?.AsString;
-
-    public string? Tag => Parameter("tag")?.AsString;
-
     public bool Has(string name) => Parameters.Any(p => p.Key == name);
 
-    private SfBareItem? Parameter(string name)
-    {
-        foreach (var p in Parameters)
-        {
-            if (p.Key == name)
-            {
-                return p.Value;
-            }
-        }
-        return null;
-    }
+    private SfBareItem? Parameter(string name) => Parameters.Where(p => p.Key == name).Select(p => (SfBareItem?)p.Value).FirstOrDefault();
 
     /// <summary>The value of @signature-params: the inner list serialized with its parameters.</summary>
     public string Serialized => SfSerializer.SerializeMember(new SfMember(

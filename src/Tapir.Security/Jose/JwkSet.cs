@@ -42,13 +42,9 @@ public sealed class JwkSet
             var parsed = new List<Jwk>();
             foreach (var element in keys.EnumerateArray())
             {
-                if (!JwkParser.TryParse(element, out var key, out why))
+                if (!JwkParser.TryParse(element, out var key, out why) || key.Kid is null)
                 {
-                    return false;
-                }
-                if (key.Kid is null)
-                {
-                    why = Rejection.Malformed;
+                    why = why == Rejection.None ? Rejection.Malformed : why; // a key without a kid
                     return false;
                 }
                 parsed.Add(key);

@@ -88,12 +88,9 @@ public static class JwsParser
                 }
                 foreach (var entry in list.EnumerateArray())
                 {
-                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature"))
-                    {
-                        why = Rejection.Malformed;
-                        return false;
-                    }
-                    if (!TrySignature(entry, signatures, out why))
+                    why = Rejection.Malformed;
+                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature")
+                        || !TrySignature(entry, signatures, out why))
                     {
                         return false;
                     }
@@ -148,12 +145,9 @@ public static class JwsParser
     {
         signature = null;
         why = Rejection.Malformed;
+        // A failed decode leaves why Malformed; a failed parse sets its own reason.
         if (!Base64Url.TryDecode(protectedB64, out var headerBytes) || !StrictJson.TryParse(headerBytes, out var document, out why))
         {
-            if (why == Rejection.None)
-            {
-                why = Rejection.Malformed;
-            }
             return false;
         }
         using (document)
@@ -206,15 +200,6 @@ public static class JwsParser
         }
     }
 
-    private static bool OnlyMembers(JsonElement obj, params string[] allowed)
-    {
-        foreach (var member in obj.EnumerateObject())
-        {
-            if (Array.IndexOf(allowed, member.Name) < 0)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private static bool OnlyMembers(JsonElement obj, params string[] allowed) =>
+        obj.EnumerateObject().All(member => allowed.Contains(member.Name));
 }

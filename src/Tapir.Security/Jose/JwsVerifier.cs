@@ -14,11 +14,7 @@ public static class JwsVerifier
     public static bool TryVerify(ReadOnlyMemory<byte> input, JwsPolicy policy, [NotNullWhen(true)] out JwsVerified? verified, out Rejection why)
     {
         verified = null;
-        if (!JwsParser.TryParse(input, policy.MaxBytes, out var message, out why))
-        {
-            return false;
-        }
-        return TryVerify(message, policy, out verified, out why);
+        return JwsParser.TryParse(input, policy.MaxBytes, out var message, out why) && TryVerify(message, policy, out verified, out why);
     }
 
     public static bool TryVerify(JwsMessage message, JwsPolicy policy, [NotNullWhen(true)] out JwsVerified? verified, out Rejection why)

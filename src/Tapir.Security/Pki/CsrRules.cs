@@ -134,12 +134,11 @@ public static class CsrRules
 
     private static bool SanIsExactly(X509SubjectAlternativeNameExtension san, string name)
     {
-        var dns = san.EnumerateDnsNames().ToList();
-        var ips = san.EnumerateIPAddresses().ToList();
-        // Any other GeneralName (email, URI, ...) is invisible to both enumerations, so compare the
-        // encoding with the one a SAN of just DNS:name has.
+        // Any GeneralName other than a DNS name or an IP address (email, URI, ...) is invisible to
+        // the BCL's enumerations, so the encoding is compared, byte for byte, with the one a SAN of
+        // just DNS:name has: that also rules out a second name, an IP address, or another spelling.
         var expected = new SubjectAlternativeNameBuilder();
         expected.AddDnsName(name);
-        return dns.Count == 1 && dns[0] == name && ips.Count == 0 && expected.Build().RawData.AsSpan().SequenceEqual(san.RawData);
+        return expected.Build().RawData.AsSpan().SequenceEqual(san.RawData);
     }
 }

@@ -126,7 +126,7 @@ public sealed class CoreState : IDisposable
     {
         FinishInterruptedServerRenewal();
         using var current = Pem.ReadCertificate(PathOf("server.crt"));
-        string name = CaProfile.NodeNameOf(current)
+        string name = ChainValidator.NodeNameOf(current)
             ?? throw new TapirException($"{PathOf("server.crt")} does not name the core (a CN equal to its one DNS name).");
         var addresses = current.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses().ToList();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

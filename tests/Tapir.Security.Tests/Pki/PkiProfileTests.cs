@@ -24,7 +24,7 @@ public sealed class PkiProfileTests
         {
             using var leaf = CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "edge1.example.net", role, Now, TimeSpan.FromDays(30));
             Assert.Equal("CN=edge1.example.net", leaf.Subject);
-            Assert.Equal("edge1.example.net", CaProfile.NodeNameOf(leaf));
+            Assert.Equal("edge1.example.net", ChainValidator.NodeNameOf(leaf));
             Assert.Equal(Now - TimeSpan.FromMinutes(5), new DateTimeOffset(leaf.NotBefore.ToUniversalTime()));
             Assert.Equal(Now + TimeSpan.FromDays(30), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()));
             var usages = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value).ToList();
