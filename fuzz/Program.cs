@@ -1,6 +1,7 @@
-// The afl++ entry point for one fuzz target per public Tapir.Security parser. Each target checks
-// the parsers' contract on untrusted input: it returns false (with a Rejection or a reason) or
-// true with a value, and never throws. Any exception escaping a target is a crash for afl++.
+// The afl++ entry point for one fuzz target per public Tapir.Security parser (and the host's
+// HttpMessageText). Each target checks the parsers' contract on untrusted input: it returns false
+// (with a Rejection) or true with a value, and never throws. Any exception escaping a target is a
+// crash for afl++.
 // Usage: dotnet Tapir.Fuzz.dll <target> (input on stdin); `list` prints the target names.
 using SharpFuzz;
 

@@ -22,13 +22,13 @@ if ! command -v afl-fuzz >/dev/null; then
   fi
 fi
 
-# A fresh output folder: the build copies an uninstrumented Tapir.Security.dll, which is then
-# rewritten in place (SharpFuzz refuses an assembly that is already instrumented).
+# A fresh output folder: the build copies uninstrumented Tapir.Security.dll and Tapir.HostParsers.dll
+# (the host's HttpMessageText), which are then rewritten in place (SharpFuzz refuses an assembly that is already instrumented).
 rm -rf "$out"
 (cd fuzz && dotnet tool restore >/dev/null)
 dotnet build fuzz/Tapir.Fuzz.csproj -c Release -p:RestoreLockedMode=true -o "$out" --nologo -v quiet >build/fuzz-build.log 2>&1 \
   || { cat build/fuzz-build.log >&2; exit 1; }
-(cd fuzz && dotnet sharpfuzz "../$out/Tapir.Security.dll")
+(cd fuzz && dotnet sharpfuzz "../$out/Tapir.Security.dll" && dotnet sharpfuzz "../$out/Tapir.HostParsers.dll")
 
 export AFL_SKIP_BIN_CHECK=1           # the target is the dotnet host, not an afl-compiled binary
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1

@@ -16,15 +16,15 @@ public sealed class SfParser
     /// <summary>True when a dictionary or parameter key appeared more than once.</summary>
     public bool HadDuplicateKey { get; private set; }
 
-    public static bool TryParseItem(string text, out SfMember? item) => Run(text, p => p.ParseItem(), out item, out _);
+    public static bool TryParseItem(string text, [NotNullWhen(true)] out SfMember? item) => Run(text, p => p.ParseItem(), out item, out _);
 
-    public static bool TryParseList(string text, out IReadOnlyList<SfMember>? list) => Run(text, p => p.ParseList(), out list, out _);
+    public static bool TryParseList(string text, [NotNullWhen(true)] out IReadOnlyList<SfMember>? list) => Run(text, p => p.ParseList(), out list, out _);
 
-    public static bool TryParseDictionary(string text, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary) =>
+    public static bool TryParseDictionary(string text, [NotNullWhen(true)] out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary) =>
         Run(text, p => p.ParseDictionary(), out dictionary, out _);
 
     /// <summary>A dictionary in which every key appears once (repeated keys, even in parameters, are DuplicateMember).</summary>
-    public static bool TryParseStrictDictionary(string text, out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary, out Rejection why)
+    public static bool TryParseStrictDictionary(string text, [NotNullWhen(true)] out IReadOnlyList<KeyValuePair<string, SfMember>>? dictionary, out Rejection why)
     {
         bool ok = Run(text, p => p.ParseDictionary(), out dictionary, out bool duplicate);
         why = duplicate ? Rejection.DuplicateMember : ok ? Rejection.None : Rejection.Malformed;
@@ -35,7 +35,7 @@ public sealed class SfParser
         return why == Rejection.None;
     }
 
-    private static bool Run<T>(string text, Func<SfParser, T> parse, out T? result, out bool duplicate) where T : class
+    private static bool Run<T>(string text, Func<SfParser, T> parse, [NotNullWhen(true)] out T? result, out bool duplicate) where T : class
     {
         result = null;
         duplicate = false;

@@ -33,19 +33,7 @@ public readonly record struct SfBareItem(SfKind Kind, object Value)
 /// <summary>An item (Bare set) or an inner list (InnerList set), each with parameters.</summary>
 public sealed record SfMember(SfBareItem? Bare, IReadOnlyList<SfMember>? InnerList, IReadOnlyList<KeyValuePair<string, SfBareItem>> Parameters)
 {
-    public static SfMember Item(SfBareItem bare, params KeyValuePair<string, SfBareItem>[] parameters) => new(bare, null, parameters);
-
     public bool IsInnerList => InnerList is not null;
 
-    public SfBareItem? Parameter(string key)
-    {
-        foreach (var p in Parameters)
-        {
-            if (p.Key == key)
-            {
-                return p.Value;
-            }
-        }
-        return null;
-    }
+    public SfBareItem? Parameter(string key) => Parameters.Where(p => p.Key == key).Select(p => (SfBareItem?)p.Value).FirstOrDefault();
 }

@@ -9,7 +9,7 @@ public static class StrictJson
 {
     public const int MaxDepth = 16;
 
-    public static bool TryParse(ReadOnlyMemory<byte> utf8, out JsonDocument? document, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, [NotNullWhen(true)] out JsonDocument? document, out Rejection why)
     {
         document = null;
         why = Rejection.Malformed;
@@ -55,14 +55,7 @@ public static class StrictJson
                 }
                 return false;
             case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (HasDuplicate(item))
-                    {
-                        return true;
-                    }
-                }
-                return false;
+                return element.EnumerateArray().Any(HasDuplicate);
             case JsonValueKind.String:
                 _ = element.GetString(); // throws on a lone-surrogate escape, refused above
                 return false;
@@ -74,36 +67,21 @@ public static class StrictJson
     /// <summary>A string member, or null when absent; false when present but not a string.</summary>
     public static bool TryGetOptionalString(JsonElement obj, string name, out string? value)
     {
-        value = null;
-        if (!obj.TryGetProperty(name, out var member))
-        {
-            return true;
-        }
-        if (member.ValueKind != JsonValueKind.String)
-        {
-            return false;
-        }
-        value = member.GetString();
-        return true;
+        bool present = obj.TryGetProperty(name, out var member);
+        value = present && member.ValueKind == JsonValueKind.String ? member.GetString() : null;
+        return !present || value is not null;
     }
 
     /// <summary>A base64url member decoded strictly, or null when absent; false when malformed.</summary>
     public static bool TryGetOptionalBase64Url(JsonElement obj, string name, out byte[]? value)
     {
         value = null;
-        if (!TryGetOptionalString(obj, name, out var text))
+        byte[] bytes = [];
+        if (!TryGetOptionalString(obj, name, out var text) || text is not null && !Base64Url.TryDecode(text, out bytes))
         {
             return false;
         }
-        if (text is null)
-        {
-            return true;
-        }
-        if (!Base64Url.TryDecode(text, out var bytes))
-        {
-            return false;
-        }
-        value = bytes;
+        value = text is null ? null : bytes;
         return true;
     }
 }

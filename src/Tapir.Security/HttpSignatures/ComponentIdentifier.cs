@@ -26,7 +26,7 @@ public sealed record ComponentIdentifier(string Name, IReadOnlyList<KeyValuePair
     public static ComponentIdentifier Field(string name) => new(name, []);
 
     /// <summary>Parses one serialized identifier such as "content-digest" or "@query-param";name="a".</summary>
-    public static bool TryParse(string serialized, out ComponentIdentifier? identifier, out Rejection why)
+    public static bool TryParse(string serialized, [NotNullWhen(true)] out ComponentIdentifier? identifier, out Rejection why)
     {
         identifier = null;
         if (!SfParser.TryParseItem(serialized, out var item))
@@ -34,10 +34,10 @@ public sealed record ComponentIdentifier(string Name, IReadOnlyList<KeyValuePair
             why = Rejection.Malformed;
             return false;
         }
-        return TryFrom(item!, out identifier, out why);
+        return TryFrom(item, out identifier, out why);
     }
 
-    public static bool TryFrom(SfMember item, out ComponentIdentifier? identifier, out Rejection why)
+    public static bool TryFrom(SfMember item, [NotNullWhen(true)] out ComponentIdentifier? identifier, out Rejection why)
     {
         identifier = null;
         why = Rejection.Malformed;

@@ -53,7 +53,7 @@ public static class ComponentValues
             {
                 return false;
             }
-            var member = dictionary!.Where(m => m.Key == key).Select(m => m.Value).FirstOrDefault();
+            var member = dictionary.Where(m => m.Key == key).Select(m => m.Value).FirstOrDefault();
             return member is not null && SfSerializer.TrySerializeMember(member, out value);
         }
         if (component.Has("sf"))
@@ -69,9 +69,9 @@ public static class ComponentValues
         value = "";
         return type switch
         {
-            "dictionary" => SfParser.TryParseDictionary(text, out var d) && SfSerializer.TrySerializeDictionary(d!, out value),
-            "list" => SfParser.TryParseList(text, out var l) && SfSerializer.TrySerializeList(l!, out value),
-            _ => SfParser.TryParseItem(text, out var i) && SfSerializer.TrySerializeItem(i!, out value),
+            "dictionary" => SfParser.TryParseDictionary(text, out var d) && SfSerializer.TrySerializeDictionary(d, out value),
+            "list" => SfParser.TryParseList(text, out var l) && SfSerializer.TrySerializeList(l, out value),
+            _ => SfParser.TryParseItem(text, out var i) && SfSerializer.TrySerializeItem(i, out value),
         };
     }
 

@@ -47,7 +47,7 @@ public sealed class ContentDigest : IDisposable
     }
 
     /// <summary>Parses a Content-Digest value into the digests tapir knows, by algorithm name.</summary>
-    public static bool TryParse(string field, out IReadOnlyDictionary<string, byte[]>? digests, out Rejection why)
+    public static bool TryParse(string field, [NotNullWhen(true)] out IReadOnlyDictionary<string, byte[]>? digests, out Rejection why)
     {
         digests = null;
         if (!SfParser.TryParseStrictDictionary(field, out var dictionary, out why))
@@ -55,21 +55,16 @@ public sealed class ContentDigest : IDisposable
             return false;
         }
         var known = new Dictionary<string, byte[]>();
-        foreach (var (name, member) in dictionary!)
+        foreach (var (name, member) in dictionary)
         {
-            if (member.Bare?.AsBytes is not byte[] value || member.Parameters.Count > 0)
+            int? expected = name switch { "sha-256" => 32, "sha-512" => 64, _ => null };
+            if (member.Bare?.AsBytes is not byte[] value || member.Parameters.Count > 0 || expected is int length && value.Length != length)
             {
                 why = Rejection.Malformed;
                 return false;
             }
-            int? expected = name switch { "sha-256" => 32, "sha-512" => 64, _ => null };
-            if (expected is int length)
+            if (expected is not null)
             {
-                if (value.Length != length)
-                {
-                    why = Rejection.Malformed;
-                    return false;
-                }
                 known[name] = value;
             }
         }
@@ -90,7 +85,7 @@ public sealed class ContentDigest : IDisposable
         {
             return false;
         }
-        foreach (var (name, value) in digests!)
+        foreach (var (name, value) in digests)
         {
             byte[] actual = name == "sha-256" ? Sha256 : Sha512;
             if (!CryptographicOperations.FixedTimeEquals(actual, value))

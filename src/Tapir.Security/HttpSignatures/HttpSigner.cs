@@ -55,6 +55,6 @@ public static class HttpSigner
     {
         string serialized = text.StartsWith('"') ? text : $"\"{text}\"";
         return ComponentIdentifier.TryParse(serialized, out var identifier, out var why)
-            ? identifier! : throw new ArgumentException($"bad component identifier {text}: {why}", nameof(text));
+            ? identifier : throw new ArgumentException($"bad component identifier {text}: {why}", nameof(text));
     }
 }

@@ -22,7 +22,7 @@ public sealed record HttpSignatureVerified(
 public static class HttpVerifier
 {
     public static bool TryVerify(HttpMessage message, HttpSignaturePolicy policy, Func<string, Jwk?> keys, DateTimeOffset now,
-        out HttpSignatureVerified? verified, out Rejection why)
+        [NotNullWhen(true)] out HttpSignatureVerified? verified, out Rejection why)
     {
         verified = null;
         string inputField = string.Join(", ", message.Values("signature-input"));
@@ -41,7 +41,7 @@ public static class HttpVerifier
         {
             return false;
         }
-        if (inputs!.Count != signatures!.Count || inputs.Any(i => signatures.All(s => s.Key != i.Key)))
+        if (inputs.Count != signatures.Count || inputs.Any(i => signatures.All(s => s.Key != i.Key)))
         {
             why = Rejection.Malformed;
             return false;
@@ -64,12 +64,12 @@ public static class HttpVerifier
             return false;
         }
         if (!SignatureParameters.TryFrom(chosen.Value, out var parameters, out why)
-            || !CheckProfile(message, parameters!, policy, out why)
-            || !CheckTime(parameters!, policy, now, out why))
+            || !CheckProfile(message, parameters, policy, out why)
+            || !CheckTime(parameters, policy, now, out why))
         {
             return false;
         }
-        var key = parameters!.KeyId is string keyId ? keys(keyId) : null;
+        var key = parameters.KeyId is string keyId ? keys(keyId) : null;
         if (key is null)
         {
             why = Rejection.KeyNotFound;

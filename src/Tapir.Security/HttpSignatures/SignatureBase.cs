@@ -10,7 +10,7 @@ public static class SignatureBase
 {
     /// <summary>The base and the value of each component, or the first component with no value.</summary>
     public static bool TryBuild(HttpMessage message, SignatureParameters parameters, out byte[] signatureBase,
-        out IReadOnlyList<KeyValuePair<string, string>> values, out ComponentIdentifier? missing)
+        out IReadOnlyList<KeyValuePair<string, string>> values, [NotNullWhen(false)] out ComponentIdentifier? missing)
     {
         var list = new List<KeyValuePair<string, string>>();
         signatureBase = [];

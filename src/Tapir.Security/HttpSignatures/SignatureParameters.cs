@@ -18,29 +18,15 @@ public sealed record SignatureParameters(IReadOnlyList<ComponentIdentifier> Comp
 
     public string? KeyId => Parameter("keyid")?.AsString;
 
-    public string? Nonce => Parameter("nonce")?.AsString;
-
-    public string? Tag => Parameter("tag")?.AsString;
-
     public bool Has(string name) => Parameters.Any(p => p.Key == name);
 
-    private SfBareItem? Parameter(string name)
-    {
-        foreach (var p in Parameters)
-        {
-            if (p.Key == name)
-            {
-                return p.Value;
-            }
-        }
-        return null;
-    }
+    private SfBareItem? Parameter(string name) => Parameters.Where(p => p.Key == name).Select(p => (SfBareItem?)p.Value).FirstOrDefault();
 
     /// <summary>The value of @signature-params: the inner list serialized with its parameters.</summary>
     public string Serialized => SfSerializer.SerializeMember(new SfMember(
         null, Components.Select(c => new SfMember(SfBareItem.String(c.Name), null, c.Parameters)).ToList(), Parameters));
 
-    public static bool TryFrom(SfMember member, out SignatureParameters? parameters, out Rejection why)
+    public static bool TryFrom(SfMember member, [NotNullWhen(true)] out SignatureParameters? parameters, out Rejection why)
     {
         parameters = null;
         why = Rejection.Malformed;
@@ -56,7 +42,7 @@ public sealed record SignatureParameters(IReadOnlyList<ComponentIdentifier> Comp
             {
                 return false;
             }
-            if (!seen.Add(component!.Serialized))
+            if (!seen.Add(component.Serialized))
             {
                 why = Rejection.DuplicateMember;
                 return false;

@@ -35,19 +35,6 @@ public static class EdDsa
         return output;
     }
 
-    public static byte[] Sign(EdCurve curve, ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
-    {
-        using var key = EdDsaKey.FromPrivate(curve, privateKey);
-        return key.Sign(message);
-    }
-
-    /// <summary>False for a wrong-length key or signature, a key that is not a curve point, or a bad signature.</summary>
-    public static bool Verify(EdCurve curve, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
-    {
-        using var key = EdDsaKey.FromPublic(curve, publicKey);
-        return key is not null && key.Verify(message, signature);
-    }
-
     /// <summary>True when the public key is the canonical encoding of a curve point that is not of small order.</summary>
     public static bool IsValidPublicKey(EdCurve curve, ReadOnlySpan<byte> publicKey)
     {

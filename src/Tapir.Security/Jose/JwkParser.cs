@@ -13,7 +13,7 @@ namespace Tapir.Security.Jose;
 
 public static class JwkParser
 {
-    public static bool TryParse(ReadOnlyMemory<byte> json, out Jwk? key, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> json, [NotNullWhen(true)] out Jwk? key, out Rejection why)
     {
         key = null;
         if (!StrictJson.TryParse(json, out var document, out why))
@@ -22,11 +22,11 @@ public static class JwkParser
         }
         using (document)
         {
-            return TryParse(document!.RootElement, out key, out why);
+            return TryParse(document.RootElement, out key, out why);
         }
     }
 
-    public static bool TryParse(JsonElement obj, out Jwk? key, out Rejection why)
+    public static bool TryParse(JsonElement obj, [NotNullWhen(true)] out Jwk? key, out Rejection why)
     {
         key = null;
         why = Rejection.Malformed;
@@ -69,31 +69,14 @@ public static class JwkParser
         {
             return false;
         }
-        if (alg is JwsAlgorithm a)
+        if (alg is JwsAlgorithm a && !material.Fits(a))
         {
-            if (!material.WithAlgIfFits(a, out material))
-            {
-                why = Rejection.KeyMismatch;
-                return false;
-            }
-        }
-        key = material;
-        why = Rejection.None;
-        return true;
-    }
-
-    private static bool WithAlgIfFits(this Jwk key, JwsAlgorithm alg, out Jwk result)
-    {
-        try
-        {
-            result = key.WithAlg(alg);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            result = key;
+            why = Rejection.KeyMismatch;
             return false;
         }
+        key = alg is JwsAlgorithm fits ? material.WithAlg(fits) : material;
+        why = Rejection.None;
+        return true;
     }
 
     private static bool TryKeyOps(JsonElement obj, out IReadOnlyList<string>? keyOps)
@@ -198,22 +181,16 @@ public static class JwkParser
             why = Rejection.WeakOrInvalidKey;
             return null;
         }
-        var parameters = new RSAParameters { Modulus = n, Exponent = e };
-        if (present == 6)
+        // Kept unpadded: RSAParameters cannot hold keys with primes of unequal length (RFC 9421's
+        // test-key-rsa is one), so the private key is handed to OpenSSL as PKCS#1 DER instead.
+        var parameters = new RSAParameters
         {
-            // Kept unpadded: RSAParameters cannot hold keys with primes of unequal length (RFC 9421's
-            // test-key-rsa is one), so the private key is handed to OpenSSL as PKCS#1 DER instead.
-            parameters.D = values["d"];
-            parameters.P = values["p"];
-            parameters.Q = values["q"];
-            parameters.DP = values["dp"];
-            parameters.DQ = values["dq"];
-            parameters.InverseQ = values["qi"];
-            if (!RsaKeyRules.IsConsistentPrivateKey(parameters))
-            {
-                why = Rejection.WeakOrInvalidKey;
-                return null;
-            }
+            Modulus = n, Exponent = e, D = values["d"], P = values["p"], Q = values["q"], DP = values["dp"], DQ = values["dq"], InverseQ = values["qi"],
+        };
+        if (present == 6 && !RsaKeyRules.IsConsistentPrivateKey(parameters))
+        {
+            why = Rejection.WeakOrInvalidKey;
+            return null;
         }
         var key = new Jwk(header.KeyType, null, header.Kid, null, header.Use, header.KeyOps) { Rsa = parameters };
         try

@@ -24,7 +24,7 @@ public sealed class JwkSet
 
     public Jwk? Find(string? kid) => kid is not null && byKid.TryGetValue(kid, out var key) ? key : null;
 
-    public static bool TryParse(ReadOnlyMemory<byte> json, out JwkSet? set, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> json, [NotNullWhen(true)] out JwkSet? set, out Rejection why)
     {
         set = null;
         if (!StrictJson.TryParse(json, out var document, out why))
@@ -33,7 +33,7 @@ public sealed class JwkSet
         }
         using (document)
         {
-            var root = document!.RootElement;
+            var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
             {
                 why = Rejection.Malformed;
@@ -42,13 +42,9 @@ public sealed class JwkSet
             var parsed = new List<Jwk>();
             foreach (var element in keys.EnumerateArray())
             {
-                if (!JwkParser.TryParse(element, out var key, out why))
+                if (!JwkParser.TryParse(element, out var key, out why) || key.Kid is null)
                 {
-                    return false;
-                }
-                if (key!.Kid is null)
-                {
-                    why = Rejection.Malformed;
+                    why = why == Rejection.None ? Rejection.Malformed : why; // a key without a kid
                     return false;
                 }
                 parsed.Add(key);

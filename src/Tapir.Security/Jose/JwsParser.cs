@@ -13,7 +13,7 @@ public static class JwsParser
 {
     public const int DefaultMaxBytes = 1 << 20;
 
-    public static bool TryParse(ReadOnlyMemory<byte> input, int maxBytes, out JwsMessage? message, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> input, int maxBytes, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         if (input.Length > maxBytes)
@@ -26,7 +26,7 @@ public static class JwsParser
             : TryParseCompact(input.Span, out message, out why);
     }
 
-    private static bool TryParseCompact(ReadOnlySpan<byte> input, out JwsMessage? message, out Rejection why)
+    private static bool TryParseCompact(ReadOnlySpan<byte> input, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         why = Rejection.Malformed;
@@ -57,7 +57,7 @@ public static class JwsParser
         return true;
     }
 
-    private static bool TryParseJson(ReadOnlyMemory<byte> input, out JwsMessage? message, out Rejection why)
+    private static bool TryParseJson(ReadOnlyMemory<byte> input, [NotNullWhen(true)] out JwsMessage? message, out Rejection why)
     {
         message = null;
         if (!StrictJson.TryParse(input, out var document, out why))
@@ -66,7 +66,7 @@ public static class JwsParser
         }
         using (document)
         {
-            var root = document!.RootElement;
+            var root = document.RootElement;
             why = Rejection.Malformed;
             if (root.ValueKind != JsonValueKind.Object || !StrictJson.TryGetOptionalString(root, "payload", out var payloadB64))
             {
@@ -88,12 +88,9 @@ public static class JwsParser
                 }
                 foreach (var entry in list.EnumerateArray())
                 {
-                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature"))
-                    {
-                        why = Rejection.Malformed;
-                        return false;
-                    }
-                    if (!TrySignature(entry, signatures, out why))
+                    why = Rejection.Malformed;
+                    if (entry.ValueKind != JsonValueKind.Object || !OnlyMembers(entry, "protected", "header", "signature")
+                        || !TrySignature(entry, signatures, out why))
                     {
                         return false;
                     }
@@ -140,25 +137,22 @@ public static class JwsParser
         {
             return false;
         }
-        into.Add(parsed!);
+        into.Add(parsed);
         return true;
     }
 
-    private static bool TryHeader(string protectedB64, JsonElement unprotected, out JwsSignature? signature, byte[] value, out Rejection why)
+    private static bool TryHeader(string protectedB64, JsonElement unprotected, [NotNullWhen(true)] out JwsSignature? signature, byte[] value, out Rejection why)
     {
         signature = null;
         why = Rejection.Malformed;
+        // A failed decode leaves why Malformed; a failed parse sets its own reason.
         if (!Base64Url.TryDecode(protectedB64, out var headerBytes) || !StrictJson.TryParse(headerBytes, out var document, out why))
         {
-            if (why == Rejection.None)
-            {
-                why = Rejection.Malformed;
-            }
             return false;
         }
         using (document)
         {
-            var header = document!.RootElement;
+            var header = document.RootElement;
             why = Rejection.Malformed;
             if (header.ValueKind != JsonValueKind.Object)
             {
@@ -206,15 +200,6 @@ public static class JwsParser
         }
     }
 
-    private static bool OnlyMembers(JsonElement obj, params string[] allowed)
-    {
-        foreach (var member in obj.EnumerateObject())
-        {
-            if (Array.IndexOf(allowed, member.Name) < 0)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private static bool OnlyMembers(JsonElement obj, params string[] allowed) =>
+        obj.EnumerateObject().All(member => allowed.Contains(member.Name));
 }

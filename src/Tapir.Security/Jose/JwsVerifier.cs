@@ -11,17 +11,13 @@ public sealed record JwsVerified(JwsMessage Message, IReadOnlyList<Jwk> Keys)
 
 public static class JwsVerifier
 {
-    public static bool TryVerify(ReadOnlyMemory<byte> input, JwsPolicy policy, out JwsVerified? verified, out Rejection why)
+    public static bool TryVerify(ReadOnlyMemory<byte> input, JwsPolicy policy, [NotNullWhen(true)] out JwsVerified? verified, out Rejection why)
     {
         verified = null;
-        if (!JwsParser.TryParse(input, policy.MaxBytes, out var message, out why))
-        {
-            return false;
-        }
-        return TryVerify(message!, policy, out verified, out why);
+        return JwsParser.TryParse(input, policy.MaxBytes, out var message, out why) && TryVerify(message, policy, out verified, out why);
     }
 
-    public static bool TryVerify(JwsMessage message, JwsPolicy policy, out JwsVerified? verified, out Rejection why)
+    public static bool TryVerify(JwsMessage message, JwsPolicy policy, [NotNullWhen(true)] out JwsVerified? verified, out Rejection why)
     {
         verified = null;
         if ((policy.Serializations & message.Serialization) == 0)

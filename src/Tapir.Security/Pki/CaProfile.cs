@@ -48,12 +48,7 @@ public static class CaProfile
         var request = new CertificateRequest(new X500DistinguishedName($"CN={name}"), subjectKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        var usages = new OidCollection();
-        if (role == LeafRole.Core)
-        {
-            usages.Add(new Oid(ServerAuth));
-        }
-        usages.Add(new Oid(ClientAuth));
+        var usages = role == LeafRole.Core ? new OidCollection { new Oid(ServerAuth), new Oid(ClientAuth) } : new OidCollection { new Oid(ClientAuth) };
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
@@ -64,11 +59,7 @@ public static class CaProfile
             san.AddIpAddress(address);
         }
         request.CertificateExtensions.Add(san.Build());
-        var notAfter = now + lifetime;
-        if (notAfter > root.NotAfter)
-        {
-            notAfter = root.NotAfter;
-        }
+        DateTimeOffset notAfter = now + lifetime > root.NotAfter ? root.NotAfter : now + lifetime;
         return request.Create(root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), now - Backdate, notAfter, Serial());
     }
 
@@ -83,9 +74,6 @@ public static class CaProfile
     /// <summary>The decimal serial number nodeman reports (x509_certificate_serial_number).</summary>
     public static string DecimalSerial(X509Certificate2 certificate) =>
         new System.Numerics.BigInteger(certificate.SerialNumberBytes.Span, isUnsigned: true, isBigEndian: true).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>The node name of a tapir leaf: its CN, which must equal its only DNS SAN (ChainValidator's rule).</summary>
-    public static string? NodeNameOf(X509Certificate2 certificate) => ChainValidator.NodeNameOf(certificate);
 
     /// <summary>A CRL (RFC 5280 §5) listing the revoked serials, signed by the root.</summary>
     public static byte[] BuildCrl(X509Certificate2 root, ECDsa rootKey, IEnumerable<(byte[] Serial, DateTimeOffset RevokedAt)> revoked, long crlNumber, DateTimeOffset now)

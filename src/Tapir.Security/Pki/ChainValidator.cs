@@ -4,7 +4,6 @@
 // passed in, and a chain to the tapir root alone: custom root trust, no download of any URL a
 // certificate names (AIA), no revocation fetch (revocation is the caller's serial set). A server
 // must also name the host dialled. Node certificates carry no IP address; the core's may.
-using System.Diagnostics.CodeAnalysis;
 using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;

@@ -14,7 +14,7 @@ public static class CsrRules
 {
     public const int MaxPemLength = 8192;
 
-    public static bool TryAuthorize(string pem, string name, bool allowP384, out CsrAuthorization? authorization, out Rejection why)
+    public static bool TryAuthorize(string pem, string name, bool allowP384, [NotNullWhen(true)] out CsrAuthorization? authorization, out Rejection why)
     {
         authorization = null;
         if (pem.Length > MaxPemLength)
@@ -70,7 +70,7 @@ public static class CsrRules
             {
                 return Rejection.Malformed;
             }
-            if (!SanIsExactly(san!, name))
+            if (!SanIsExactly(san, name))
             {
                 return Rejection.NameMismatch;
             }
@@ -116,7 +116,7 @@ public static class CsrRules
         }
     }
 
-    private static bool TrySan(X509Extension extension, out X509SubjectAlternativeNameExtension? san)
+    private static bool TrySan(X509Extension extension, [NotNullWhen(true)] out X509SubjectAlternativeNameExtension? san)
     {
         // The BCL decodes the names only when they are enumerated, and throws on a bad encoding.
         try
@@ -134,12 +134,11 @@ public static class CsrRules
 
     private static bool SanIsExactly(X509SubjectAlternativeNameExtension san, string name)
     {
-        var dns = san.EnumerateDnsNames().ToList();
-        var ips = san.EnumerateIPAddresses().ToList();
-        // Any other GeneralName (email, URI, ...) is invisible to both enumerations, so compare the
-        // encoding with the one a SAN of just DNS:name has.
+        // Any GeneralName other than a DNS name or an IP address (email, URI, ...) is invisible to
+        // the BCL's enumerations, so the encoding is compared, byte for byte, with the one a SAN of
+        // just DNS:name has: that also rules out a second name, an IP address, or another spelling.
         var expected = new SubjectAlternativeNameBuilder();
         expected.AddDnsName(name);
-        return dns.Count == 1 && dns[0] == name && ips.Count == 0 && expected.Build().RawData.AsSpan().SequenceEqual(san.RawData);
+        return expected.Build().RawData.AsSpan().SequenceEqual(san.RawData);
     }
 }

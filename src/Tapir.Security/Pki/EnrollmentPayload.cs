@@ -21,7 +21,7 @@ public sealed partial record EnrollmentPayload(DateTimeOffset Timestamp, string 
     private static partial Regex Rfc3339();
 
     /// <summary>Parses an enrollment payload (withPublicKey) or a renewal payload.</summary>
-    public static bool TryParse(ReadOnlyMemory<byte> json, bool withPublicKey, out EnrollmentPayload? payload, out Rejection why)
+    public static bool TryParse(ReadOnlyMemory<byte> json, bool withPublicKey, [NotNullWhen(true)] out EnrollmentPayload? payload, out Rejection why)
     {
         payload = null;
         if (!StrictJson.TryParse(json, out var document, out why))
@@ -30,7 +30,7 @@ public sealed partial record EnrollmentPayload(DateTimeOffset Timestamp, string 
         }
         using (document)
         {
-            var root = document!.RootElement;
+            var root = document.RootElement;
             why = Rejection.Malformed;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -97,14 +97,14 @@ public sealed partial record EnrollmentPayload(DateTimeOffset Timestamp, string 
         return true;
     }
 
-    private static bool TryPublicKey(JsonElement member, out Jwk? key, out Rejection why)
+    private static bool TryPublicKey(JsonElement member, [NotNullWhen(true)] out Jwk? key, out Rejection why)
     {
         if (!JwkParser.TryParse(member, out key, out why))
         {
             return false;
         }
         // A private key has no business here: refuse it rather than store it.
-        why = key!.HasPrivateKey ? Rejection.ParameterNotAllowed : Rejection.None;
+        why = key.HasPrivateKey ? Rejection.ParameterNotAllowed : Rejection.None;
         return why == Rejection.None;
     }
 }

@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 
 namespace Tapir.Cli;
 
@@ -90,7 +91,7 @@ public static class HttpSigCommands
         {
             byte[] bytes = InputFile.Read(parsed.GetValue(file)!, InputFile.RequestMaxBytes);
             var set = KeyFiles.ReadJwkSet(parsed.GetValue(jwks)!);
-            if (HttpMessageText.TryParse(bytes, "https", out var message) && message!.IsRequest)
+            if (HttpMessageText.TryParse(bytes, "https", out var message) && message.IsRequest)
             {
                 output.WriteLine($"HTTP request: {message.Method} {message.Target}, {message.Body.Length} body bytes");
                 return VerifyRequest(message, set, null, output);
@@ -100,13 +101,13 @@ public static class HttpSigCommands
             {
                 throw new TapirException($"neither an HTTP request nor a JWS ({why}).");
             }
-            output.WriteLine($"JWS, {jws!.Serialization} serialization, {jws.Signatures.Count} signature(s): " +
+            output.WriteLine($"JWS, {jws.Serialization} serialization, {jws.Signatures.Count} signature(s): " +
                 string.Join(", ", jws.Signatures.Select(s => $"alg {s.Alg} kid {s.Kid ?? "-"}")));
             if (!JwsVerifier.TryVerify(jws, new JwsPolicy(JwsAlgorithms.Asymmetric, set), out var verified, out why))
             {
                 throw new TapirException($"JWS refused: {why}.");
             }
-            output.WriteLine($"verdict: ok, payload {verified!.Payload.Length} bytes:");
+            output.WriteLine($"verdict: ok, payload {verified.Payload.Length} bytes:");
             output.WriteLine(System.Text.Encoding.UTF8.GetString(verified.Payload));
             return ExitCodes.Success;
         });
@@ -132,7 +133,7 @@ public static class HttpSigCommands
             throw new TapirException($"signature refused: {why}.");
         }
         output.WriteLine("signature base:");
-        output.WriteLine(System.Text.Encoding.Latin1.GetString(verified!.SignatureBase));
+        output.WriteLine(System.Text.Encoding.Latin1.GetString(verified.SignatureBase));
         output.WriteLine($"verdict: ok, label {verified.Label}, keyid {verified.Parameters.KeyId}, {verified.Algorithm}, created {DateTimeOffset.FromUnixTimeSeconds(verified.Parameters.Created ?? 0):u}");
         return ExitCodes.Success;
     }
@@ -140,7 +141,7 @@ public static class HttpSigCommands
     private static HttpMessage ReadMessage(string path, string scheme)
     {
         byte[] bytes = InputFile.Read(path, InputFile.RequestMaxBytes);
-        if (!HttpMessageText.TryParse(bytes, scheme, out var message) || !message!.IsRequest)
+        if (!HttpMessageText.TryParse(bytes, scheme, out var message) || !message.IsRequest)
         {
             throw new TapirException($"{path} is not a well-formed HTTP/1.1 request.");
         }

@@ -2,6 +2,7 @@
 // serializations, checks every signature against the given JWK set, and prints the payload bytes.
 using System.CommandLine;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 
 namespace Tapir.Cli;
 
@@ -62,7 +63,7 @@ public static class JwsCommands
             {
                 throw new TapirException($"JWS refused: {why}.");
             }
-            error.WriteLine($"tapir: verified {verified!.Message.Serialization} JWS, {verified.Keys.Count} signature(s), kid {string.Join(", ", verified.Keys.Select(k => k.Kid))}");
+            error.WriteLine($"tapir: verified {verified.Message.Serialization} JWS, {verified.Keys.Count} signature(s), kid {string.Join(", ", verified.Keys.Select(k => k.Kid))}");
             output.Flush();
             using var stdout = Console.OpenStandardOutput();
             stdout.Write(verified.Payload);

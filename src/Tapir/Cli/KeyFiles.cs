@@ -16,7 +16,7 @@ public static class KeyFiles
         {
             throw new TapirException($"{path}: not an acceptable JWK ({why}).");
         }
-        if (key!.HasPrivateKey && mode is UnixFileMode fileMode)
+        if (key.HasPrivateKey && mode is UnixFileMode fileMode)
         {
             PrivateKeyFile.RefuseLooseMode(path, fileMode);
         }
@@ -28,10 +28,10 @@ public static class KeyFiles
         byte[] bytes = InputFile.Read(path, InputFile.KeyMaxBytes);
         if (JwkSet.TryParse(bytes, out var set, out var why))
         {
-            return set!;
+            return set;
         }
         // A single JWK is accepted where a set is expected, as a set of one.
-        if (JwkParser.TryParse(bytes, out var key, out _) && key!.Kid is not null)
+        if (JwkParser.TryParse(bytes, out var key, out _) && key.Kid is not null)
         {
             return new JwkSet([key]);
         }

@@ -4,7 +4,6 @@
 // a TAPIR_*__* variable that names no key is an error too, so a typo never passes silently.
 using Tomlyn;
 using Tomlyn.Parsing;
-using Tapir.Cli;
 
 namespace Tapir.Config;
 

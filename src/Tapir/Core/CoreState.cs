@@ -6,7 +6,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Data.Sqlite;
-using Tapir.Cli;
 using Tapir.Config;
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;
@@ -104,7 +103,7 @@ public sealed class CoreState : IDisposable
         var root = Pem.ReadCertificate(Path.Combine(directory, "ca.crt"));
         var rootKey = Pem.ReadKey(Path.Combine(directory, "ca.key"));
         byte[] json = PrivateKeyFile.Read(Path.Combine(directory, "core-data.jwk"));
-        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey!.HasPrivateKey)
+        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey.HasPrivateKey)
         {
             throw new TapirException($"{directory}/core-data.jwk is not a private JWK ({why}).");
         }
@@ -127,7 +126,7 @@ public sealed class CoreState : IDisposable
     {
         FinishInterruptedServerRenewal();
         using var current = Pem.ReadCertificate(PathOf("server.crt"));
-        string name = CaProfile.NodeNameOf(current)
+        string name = ChainValidator.NodeNameOf(current)
             ?? throw new TapirException($"{PathOf("server.crt")} does not name the core (a CN equal to its one DNS name).");
         var addresses = current.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses().ToList();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -9,7 +9,6 @@ using System.Net.Security;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Tapir.Cli;
 using Tapir.Security;
 using Tapir.Security.Pki;
 

@@ -5,7 +5,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Tapir.Cli;
 using Tapir.Security.Jose;
 using Tapir.Storage;
 
@@ -22,7 +21,7 @@ public sealed class EdgeState(string directory)
     public Jwk DataKey()
     {
         byte[] json = PrivateKeyFile.Read(PathOf("datakey.jwk"));
-        return JwkParser.TryParse(json, out var key, out var why) && key!.HasPrivateKey ? key : throw new TapirException($"{PathOf("datakey.jwk")}: not a private JWK ({why}).");
+        return JwkParser.TryParse(json, out var key, out var why) && key.HasPrivateKey ? key : throw new TapirException($"{PathOf("datakey.jwk")}: not a private JWK ({why}).");
     }
 
     public X509Certificate2 Root() => Pem.ReadCertificate(PathOf("ca.crt"));

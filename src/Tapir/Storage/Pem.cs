@@ -1,7 +1,6 @@
 // Reading and writing the PEM files of a state directory: certificates, PKCS#8 EC keys (0600).
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Tapir.Cli;
 
 namespace Tapir.Storage;
 

@@ -2,7 +2,6 @@
 // without following a symbolic link, the mode taken from that handle (fstat), the bytes read from
 // it. Refused when the group or others have any access, as ssh does, because such a key must be
 // treated as disclosed; refused too when the path is a symbolic link or the file is over 1 MiB.
-using Tapir.Cli;
 
 namespace Tapir.Storage;
 

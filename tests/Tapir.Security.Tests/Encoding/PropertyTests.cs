@@ -4,6 +4,7 @@
 // Mutated input must be refused cleanly (false with a reason), never by an escaping exception.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tapir.Cli;
 using Tapir.Security.Encoding;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
@@ -56,7 +57,7 @@ public sealed class PropertyTests
             };
             byte[] text = HttpMessageText.Write(message);
             Assert.True(HttpMessageText.TryParse(text, "https", out var parsed));
-            Assert.Equal(message.Method, parsed!.Method);
+            Assert.Equal(message.Method, parsed.Method);
             Assert.Equal(message.Target, parsed.Target);
             Assert.Equal(message.Fields, parsed.Fields);
             Assert.Equal(body, parsed.Body);
@@ -80,7 +81,7 @@ public sealed class PropertyTests
             random.NextBytes(body);
             var (raw, sizeLines) = Chunked(body, random, trailer: $"t{i}");
             Assert.True(HttpMessageText.TryParse(raw, "https", out var parsed));
-            Assert.Equal(body, parsed!.Body);
+            Assert.Equal(body, parsed.Body);
             Assert.Equal([$"t{i}"], parsed.Values("x-trailer", trailers: true));
             // Random byte mutations and truncations: a parse or a clean refusal, never an exception.
             for (int m = 0; m < 20; m++)
@@ -130,7 +131,7 @@ public sealed class PropertyTests
         var dataKey = JwkGenerator.Generate(JwsAlgorithm.EdDSA, kid: "edge1.example.net");
         string payload = $$"""{"timestamp":"2026-11-29T10:00:00+00:00","x509_csr":{{System.Text.Json.JsonSerializer.Serialize(csr, Tapir.Security.Tests.TestJson.Default.String)}},"public_key":{{dataKey.PublicKey().ToJson()}},"x509_lifetime":86400}""";
         Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(payload), true, out var parsed, out _));
-        Assert.True(CsrRules.TryAuthorize(parsed!.CsrPem, "edge1.example.net", false, out _, out _));
+        Assert.True(CsrRules.TryAuthorize(parsed.CsrPem, "edge1.example.net", false, out _, out _));
         int refusedPayloads = 0, refusedCsrs = 0;
         for (int i = 0; i < 3000; i++)
         {
@@ -161,11 +162,11 @@ public sealed class ChunkedBodyTests
     public void ChunkedBodiesAreDecodedByteExactly()
     {
         string raw = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab\r\nc\r\n3;ext=1\r\n\n\r\n\r\n0\r\nExpires: soon\r\n\r\n";
-        Assert.True(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), "https", out var message));
-        Assert.Equal("ab\r\nc\n\r\n", System.Text.Encoding.Latin1.GetString(message!.Body));
+        Assert.True(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), "https", out var message));
+        Assert.Equal("ab\r\nc\n\r\n", System.Text.Encoding.Latin1.GetString(message.Body));
         Assert.Equal(["soon"], message.Values("expires", trailers: true));
-        Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("5\r\nab", "4\r\nab", StringComparison.Ordinal)), "https", out _));
-        Assert.False(Tapir.Security.HttpSignatures.HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("0\r\nExpires", "zz\r\nExpires", StringComparison.Ordinal)), "https", out _));
+        Assert.False(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("5\r\nab", "4\r\nab", StringComparison.Ordinal)), "https", out _));
+        Assert.False(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw.Replace("0\r\nExpires", "zz\r\nExpires", StringComparison.Ordinal)), "https", out _));
     }
 
     [Theory]

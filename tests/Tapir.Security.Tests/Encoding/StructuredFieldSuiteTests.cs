@@ -124,16 +124,16 @@ public sealed class StructuredFieldSuiteTests(ITestOutputHelper output)
         {
             case "item":
                 if (!SfParser.TryParseItem(raw, out var item)) { return false; }
-                model = Member(item!);
-                return SfSerializer.TrySerializeItem(item!, out serialized);
+                model = Member(item);
+                return SfSerializer.TrySerializeItem(item, out serialized);
             case "list":
                 if (!SfParser.TryParseList(raw, out var list)) { return false; }
-                model = new JsonArray(list!.Select(Member).ToArray());
-                return SfSerializer.TrySerializeList(list!, out serialized);
+                model = new JsonArray(list.Select(Member).ToArray());
+                return SfSerializer.TrySerializeList(list, out serialized);
             default:
                 if (!SfParser.TryParseDictionary(raw, out var dict)) { return false; }
-                model = new JsonArray(dict!.Select(kv => (JsonNode)new JsonArray(kv.Key, Member(kv.Value))).ToArray());
-                return SfSerializer.TrySerializeDictionary(dict!, out serialized);
+                model = new JsonArray(dict.Select(kv => (JsonNode)new JsonArray(kv.Key, Member(kv.Value))).ToArray());
+                return SfSerializer.TrySerializeDictionary(dict, out serialized);
         }
     }
 

@@ -81,9 +81,9 @@ public sealed class HttpSignatureMutationTests(ITestOutputHelper output)
             string text = new(chars);
             if (SfParser.TryParseDictionary(text, out var d))
             {
-                Assert.True(SfSerializer.TrySerializeDictionary(d!, out var again));
+                Assert.True(SfSerializer.TrySerializeDictionary(d, out var again));
                 Assert.True(SfParser.TryParseDictionary(again, out var d2));
-                Assert.True(SfSerializer.TrySerializeDictionary(d2!, out var third));
+                Assert.True(SfSerializer.TrySerializeDictionary(d2, out var third));
                 Assert.Equal(again, third); // serialization is a fixed point
             }
             SfParser.TryParseList(text, out _);

@@ -51,7 +51,7 @@ public sealed class HttpVerifierPolicyTests
         Assert.StartsWith("sig1=(\"content-type\" \"content-length\" \"content-digest\");created=1800000000;alg=\"ed25519\";keyid=\"edge1.example.net\"",
             message.Values("signature-input")[0]);
         Assert.True(HttpVerifier.TryVerify(message, HttpSignaturePolicy.Aggregates(TimeSpan.FromHours(24)), _ => Edge.PublicKey(), Now, out var verified, out var why), why.ToString());
-        Assert.Equal("edge1.example.net", verified!.Parameters.KeyId);
+        Assert.Equal("edge1.example.net", verified.Parameters.KeyId);
         Assert.Equal(3, verified.ComponentValues.Count);
     }
 

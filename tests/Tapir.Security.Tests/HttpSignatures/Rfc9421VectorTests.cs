@@ -2,6 +2,7 @@
 // byte for byte, deterministic signatures re-signed byte for byte, every signature verified
 // both directly and through the full policy verifier), and the B.4 transformed messages.
 using System.Text.Json;
+using Tapir.Cli;
 using Tapir.Security.Encoding;
 using Tapir.Security.HttpSignatures;
 using Tapir.Security.Jose;
@@ -17,7 +18,7 @@ public sealed class Rfc9421VectorTests(ITestOutputHelper output)
     {
         string raw = Doc.RootElement.GetProperty("messages").GetProperty(name).GetProperty("raw").GetString()!;
         Assert.True(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), scheme, out var message), $"message {name} did not parse");
-        return message!;
+        return message;
     }
 
     internal static Jwk Key(string keyId)
@@ -27,7 +28,7 @@ public sealed class Rfc9421VectorTests(ITestOutputHelper output)
             ? jwk.GetRawText()
             : $$"""{"kty":"oct","kid":"{{keyId}}","k":"{{Base64Url.Encode(Convert.FromBase64String(entry.GetProperty("base64").GetString()!))}}"}""";
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var key, out var why), $"{keyId}: {why}");
-        return key!;
+        return key;
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public sealed class Rfc9421VectorTests(ITestOutputHelper output)
             string raw = input.TryGetProperty("message", out var m) ? m.GetString()! : "GET / HTTP/1.1\n" + input.GetProperty("field_lines").GetString();
             Assert.True(HttpMessageText.TryParse(System.Text.Encoding.Latin1.GetBytes(raw), context.Contains("plain HTTP") ? "http" : "https", out var message), raw);
             string identifier = example.GetProperty("component_identifier").GetString()!;
-            bool ok = ComponentIdentifier.TryParse(identifier, out var component, out _) & ComponentValues.TryGet(message!, component ?? ComponentIdentifier.Field("x"), out string value);
+            bool ok = ComponentIdentifier.TryParse(identifier, out var component, out _) & ComponentValues.TryGet(message, component ?? ComponentIdentifier.Field("x"), out string value);
             run++;
             if (example.TryGetProperty("expect_error", out var e) && e.GetBoolean())
             {
@@ -71,8 +72,8 @@ public sealed class Rfc9421VectorTests(ITestOutputHelper output)
                 message = new HttpMessage { Status = message.Status, Fields = message.Fields, Body = message.Body, Request = Message(related.GetString()!) };
             }
             Assert.True(SfParser.TryParseDictionary(example.GetProperty("signature_input_member").GetString()!, out var dictionary));
-            Assert.True(SignatureParameters.TryFrom(dictionary![0].Value, out var parameters, out var why), $"{id}: {why}");
-            Assert.Equal(example.GetProperty("signature_params").GetString(), parameters!.Serialized);
+            Assert.True(SignatureParameters.TryFrom(dictionary[0].Value, out var parameters, out var why), $"{id}: {why}");
+            Assert.Equal(example.GetProperty("signature_params").GetString(), parameters.Serialized);
             Assert.True(SignatureBase.TryBuild(message, parameters, out var signatureBase, out _, out var missing), $"{id}: no value for {missing?.Serialized}");
             Assert.Equal(example.GetProperty("signature_base").GetString(), System.Text.Encoding.Latin1.GetString(signatureBase));
 

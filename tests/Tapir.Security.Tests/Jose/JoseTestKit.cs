@@ -12,13 +12,13 @@ internal static class JoseTestKit
     public static Jwk Key(JsonElement json)
     {
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json.GetRawText()), out var key, out var why), $"key refused: {why}");
-        return key!;
+        return key;
     }
 
     public static JwsMessage Parse(string text)
     {
         Assert.True(JwsParser.TryParse(System.Text.Encoding.UTF8.GetBytes(text), JwsParser.DefaultMaxBytes, out var message, out var why), $"JWS refused: {why}");
-        return message!;
+        return message;
     }
 
     public static Rejection Refusal(string text)

@@ -39,7 +39,7 @@ public sealed class JwsRejectionTests
         foreach (var jws in new[] { JwsSigner.Compact(Payload, Ed), JwsSigner.Flattened(Payload, Ed), JwsSigner.General(Payload, [Ed]) })
         {
             Assert.True(JwsVerifier.TryVerify(System.Text.Encoding.UTF8.GetBytes(jws), Policy(Ed), out var verified, out var why), why.ToString());
-            Assert.Equal(Payload, verified!.Payload);
+            Assert.Equal(Payload, verified.Payload);
             Assert.Equal("edge1.example.net", verified.Keys[0].Kid);
         }
     }
@@ -200,7 +200,7 @@ public sealed class JwsRejectionTests
         // Only Ed is trusted: the second signature names an unknown kid, so the whole message fails.
         Assert.Equal(Rejection.KeyNotFound, Verify(general));
         Assert.True(JwsVerifier.TryVerify(System.Text.Encoding.UTF8.GetBytes(general), Policy(Ed, other), out var v, out _));
-        Assert.Equal(2, v!.Keys.Count);
+        Assert.Equal(2, v.Keys.Count);
     }
 }
 
@@ -212,6 +212,6 @@ internal sealed class JwkParserShim(Jwk publicKey)
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(publicKey.ToJson());
         string json = $$"""{"kty":"oct","kid":"{{publicKey.Kid}}","k":"{{Base64Url.Encode(bytes)}}"}""";
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var key, out _));
-        return key!;
+        return key;
     }
 }

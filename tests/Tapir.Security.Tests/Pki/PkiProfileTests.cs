@@ -24,7 +24,7 @@ public sealed class PkiProfileTests
         {
             using var leaf = CaProfile.IssueLeaf(root, rootKey, new PublicKey(key), "edge1.example.net", role, Now, TimeSpan.FromDays(30));
             Assert.Equal("CN=edge1.example.net", leaf.Subject);
-            Assert.Equal("edge1.example.net", CaProfile.NodeNameOf(leaf));
+            Assert.Equal("edge1.example.net", ChainValidator.NodeNameOf(leaf));
             Assert.Equal(Now - TimeSpan.FromMinutes(5), new DateTimeOffset(leaf.NotBefore.ToUniversalTime()));
             Assert.Equal(Now + TimeSpan.FromDays(30), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()));
             var usages = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value).ToList();
@@ -63,7 +63,7 @@ public sealed class PkiProfileTests
         using var rsa = RSA.Create(2048);
         const string name = "edge1.example.net";
         Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p256, San(name)), name, false, out var ok, out _));
-        Assert.Equal("ECDSA P-256", ok!.KeyDescription);
+        Assert.Equal("ECDSA P-256", ok.KeyDescription);
         Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p256), name, false, out _, out _)); // SAN may be absent: the CA sets it
         Assert.True(CsrRules.TryAuthorize(Csr($"CN={name}", p384), name, allowP384: true, out _, out _));
         var refusals = new (string Pem, Rejection Reason)[]
@@ -143,7 +143,7 @@ public sealed class PkiProfileTests
     {
         string json = $$"""{"timestamp":"{{timestamp}}","x509_csr":"-"}""";
         Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(json), withPublicKey: false, out var payload, out var why), why.ToString());
-        Assert.Equal(fresh, payload!.IsFresh(Now, out why));
+        Assert.Equal(fresh, payload.IsFresh(Now, out why));
         Assert.Equal(fresh ? Rejection.None : payload.Timestamp < Now ? Rejection.TooOld : Rejection.NotYetValid, why);
     }
 }
@@ -177,7 +177,7 @@ public sealed class EnrollmentPayloadTests
         var key = Tapir.Security.Jose.JwkGenerator.Generate(Tapir.Security.Jose.JwsAlgorithm.EdDSA, kid: "edge1.example.net");
         string Payload(string? jwk) => "{\"timestamp\":\"2026-11-29T12:00:00Z\",\"x509_csr\":\"" + Csr + "\",\"x509_lifetime\":3600" + (jwk is null ? "" : ",\"public_key\":" + jwk) + "}";
         Assert.True(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(key.PublicKey().ToJson())), true, out var ok, out var why), why.ToString());
-        Assert.Equal(TimeSpan.FromHours(1), ok!.Lifetime);
+        Assert.Equal(TimeSpan.FromHours(1), ok.Lifetime);
         Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(null)), true, out _, out why));
         Assert.Equal(Rejection.ParameterMissing, why);
         Assert.False(EnrollmentPayload.TryParse(System.Text.Encoding.UTF8.GetBytes(Payload(key.ToJson(includePrivate: true))), true, out _, out why));

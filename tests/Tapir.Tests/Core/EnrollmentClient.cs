@@ -18,7 +18,7 @@ internal static class EnrollmentClient
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(doc.RootElement.GetProperty("key").GetRawText()), out var key, out _));
-        return new Credentials(doc.RootElement.GetProperty("name").GetString()!, key!);
+        return new Credentials(doc.RootElement.GetProperty("name").GetString()!, key);
     }
 
     public static string Csr(string subject, AsymmetricAlgorithm key, params X509Extension[] extensions)

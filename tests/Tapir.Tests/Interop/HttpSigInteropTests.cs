@@ -128,7 +128,7 @@ public sealed class HttpSigInteropTests(ITestOutputHelper output)
         var node = JsonNode.Parse(rsa.ToJson(includePrivate: true))!.AsObject();
         node["alg"] = alg;
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), out var key, out _));
-        return key!;
+        return key;
     }
 
     private static JsonObject Describe(HttpMessage message) => new()

@@ -44,7 +44,7 @@ public sealed class JoseInteropTests(ITestOutputHelper output)
         node["alg"] = alg.ToString();
         node["kid"] = $"rsa-{alg}";
         Assert.True(JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), out var key, out _));
-        return key!;
+        return key;
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class JoseInteropTests(ITestOutputHelper output)
         {
             return $"tapir refused: {why}";
         }
-        if (message!.Signatures.Count != keys.Length)
+        if (message.Signatures.Count != keys.Length)
         {
             return $"expected {keys.Length} signatures, got {message.Signatures.Count}";
         }

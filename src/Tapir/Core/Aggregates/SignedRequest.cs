@@ -23,6 +23,6 @@ public static class SignedRequest
     }
 
     public static bool TryVerify(HttpRequest request, HttpSignaturePolicy policy, Func<string, Jwk?> keys, DateTimeOffset now,
-        out HttpSignatureVerified? verified, out Rejection why) =>
+        [NotNullWhen(true)] out HttpSignatureVerified? verified, out Rejection why) =>
         HttpVerifier.TryVerify(From(request), policy, keys, now, out verified, out why);
 }

@@ -15,7 +15,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapir.Config;
-using Tapir.Cli;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;

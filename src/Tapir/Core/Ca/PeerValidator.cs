@@ -71,7 +71,7 @@ public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
 
     public string? NodeOf(X509Certificate2? certificate) => TryNodeOf(certificate, out string? node, out _) ? node : null;
 
-    public bool TryNodeOf(X509Certificate2? certificate, out string? node, out Rejection why)
+    public bool TryNodeOf(X509Certificate2? certificate, [NotNullWhen(true)] out string? node, out Rejection why)
     {
         node = null;
         if (certificate is null)

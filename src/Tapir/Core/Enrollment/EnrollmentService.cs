@@ -28,11 +28,11 @@ public static class EnrollmentService
             return WireAnswers.Unauthenticated(WireAnswers.EnrollmentRefused, detail);
         }
         // The caller holds this node's secret: from here a refusal says what is wrong.
-        if (!EnrollmentPayload.TryParse(message!.Payload, withPublicKey: true, out var payload, out var why))
+        if (!EnrollmentPayload.TryParse(message.Payload, withPublicKey: true, out var payload, out var why))
         {
             return WireAnswers.Refuse(why, "payload");
         }
-        if (!payload!.IsFresh(now, out why))
+        if (!payload.IsFresh(now, out why))
         {
             return WireAnswers.Refuse(why, "timestamp");
         }
@@ -50,7 +50,7 @@ public static class EnrollmentService
             return WireAnswers.Refuse(why, "x509_csr");
         }
         var dataKey = payload.PublicKey.Alg is null ? payload.PublicKey.WithAlg(dataSignature.Alg) : payload.PublicKey;
-        var (certificate, record, pem) = Issuance.Issue(core, csr!, name, Issuance.Lifetime(core, payload.Lifetime), now);
+        var (certificate, record, pem) = Issuance.Issue(core, csr, name, Issuance.Lifetime(core, payload.Lifetime), now);
         using (certificate)
         {
             bool done = core.Db(db => CoreDatabase.CompleteEnrollment(db, name, dataKey.ToJson(), JwsAlgorithms.Name(dataKey.Alg!.Value), Thumbprint.Compute(dataKey), record, pem, now));
@@ -82,9 +82,9 @@ public static class EnrollmentService
     }
 
     /// <summary>A general JWS with one HS256 signature by the node's enrollment secret and one other.</summary>
-    private static bool TryAuthenticate(NodeRecord node, byte[] body, out JwsMessage? message, out string detail)
+    private static bool TryAuthenticate(NodeRecord node, byte[] body, [NotNullWhen(true)] out JwsMessage? message, out string detail)
     {
-        if (!JwsParser.TryParse(body, MaxBodyBytes, out message, out var why) || message!.Serialization != JwsSerialization.General || message.Detached
+        if (!JwsParser.TryParse(body, MaxBodyBytes, out message, out var why) || message.Serialization != JwsSerialization.General || message.Detached
             || message.Signatures.Count != 2 || message.Signatures.Count(s => s.Alg == JwsAlgorithm.HS256) != 1)
         {
             detail = $"not a general JWS with an HS256 and a data-key signature ({(why == Rejection.None ? Rejection.Malformed : why)})";
@@ -106,6 +106,6 @@ public static class EnrollmentService
     private static Jwk SecretKey(string kid, byte[] secret)
     {
         string json = $$"""{"kty":"oct","kid":"{{kid}}","alg":"HS256","k":"{{Base64Url.Encode(secret)}}"}""";
-        return JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var key, out _) ? key! : throw new InvalidOperationException("stored enrollment secret is not a key");
+        return JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var key, out _) ? key : throw new InvalidOperationException("stored enrollment secret is not a key");
     }
 }

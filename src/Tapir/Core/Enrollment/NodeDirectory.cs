@@ -16,7 +16,7 @@ public static class NodeDirectory
         {
             return ApiResult.Refuse(404, "unknown node");
         }
-        return pem ? new ApiResult(200, JwkPem.ExportPublic(key!), "application/x-pem-file") : ApiResult.Ok(key!.ToJson());
+        return pem ? new ApiResult(200, JwkPem.ExportPublic(key), "application/x-pem-file") : ApiResult.Ok(key.ToJson());
     }
 
     public static ApiResult Configuration(CoreContext core, string name)

@@ -29,11 +29,11 @@ public static class RenewalService
         {
             return WireAnswers.Unauthenticated(WireAnswers.RenewalRefused, detail);
         }
-        if (!EnrollmentPayload.TryParse(message!.Payload, withPublicKey: false, out var payload, out var why))
+        if (!EnrollmentPayload.TryParse(message.Payload, withPublicKey: false, out var payload, out var why))
         {
             return WireAnswers.Refuse(why, "payload");
         }
-        if (!payload!.IsFresh(now, out why))
+        if (!payload.IsFresh(now, out why))
         {
             return WireAnswers.Refuse(why, "timestamp");
         }
@@ -41,7 +41,7 @@ public static class RenewalService
         {
             return WireAnswers.Refuse(why, "x509_csr");
         }
-        var (certificate, record, pem) = Issuance.Issue(core, csr!, name, Issuance.Lifetime(core, payload.Lifetime), now);
+        var (certificate, record, pem) = Issuance.Issue(core, csr, name, Issuance.Lifetime(core, payload.Lifetime), now);
         using (certificate)
         {
             var committed = core.Db(db => CoreDatabase.CompleteRenewal(db, name, payload.Timestamp.ToUnixTimeMilliseconds(), record, pem, now));
@@ -61,7 +61,7 @@ public static class RenewalService
     }
 
     /// <summary>The node is enrolled and the JWS (one signature) verifies with its stored data key.</summary>
-    private static bool TryAuthenticate(CoreContext core, string name, byte[] body, out JwsMessage? message, out string detail)
+    private static bool TryAuthenticate(CoreContext core, string name, byte[] body, [NotNullWhen(true)] out JwsMessage? message, out string detail)
     {
         message = null;
         var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
@@ -70,7 +70,7 @@ public static class RenewalService
             detail = node is null ? "unknown node" : $"node is {node.State}; only enrolled nodes renew";
             return false;
         }
-        if (!JwsParser.TryParse(body, EnrollmentService.MaxBodyBytes, out message, out var why) || message!.Signatures.Count != 1 || message.Detached)
+        if (!JwsParser.TryParse(body, EnrollmentService.MaxBodyBytes, out message, out var why) || message.Signatures.Count != 1 || message.Detached)
         {
             detail = $"not a JWS with one signature ({(why == Rejection.None ? Rejection.TooManySignatures : why)})";
             return false;
@@ -82,7 +82,7 @@ public static class RenewalService
             detail = why == Rejection.None ? "renewal signature refused (KeyNotFound)" : $"stored data key unusable ({why})";
             return false;
         }
-        bool verified = JwsVerifier.TryVerifySignature(message, signature, key!, JwsAlgorithms.Asymmetric, out why);
+        bool verified = JwsVerifier.TryVerifySignature(message, signature, key, JwsAlgorithms.Asymmetric, out why);
         detail = verified ? "" : $"renewal signature refused ({why})";
         return verified;
     }

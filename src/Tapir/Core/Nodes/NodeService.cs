@@ -4,7 +4,6 @@
 // database directly, whether or not `core serve` runs; a running server applies a removal within
 // 2 seconds. The CLI only parses arguments and prints what this returns.
 using System.Security.Cryptography;
-using Tapir.Cli;
 using Tapir.Config;
 using Tapir.Core.Enrollment;
 using Tapir.Security.Encoding;

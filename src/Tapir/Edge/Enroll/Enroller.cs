@@ -4,7 +4,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Tapir.Cli;
 using Tapir.Core.Enrollment;
 using Tapir.Security.Encoding;
 using Tapir.Security.Jose;
@@ -26,9 +25,9 @@ public static class Enroller
         }
         using (doc)
         {
-            var root = doc!.RootElement;
+            var root = doc.RootElement;
             if (!root.TryGetProperty("name", out var name) || !root.TryGetProperty("key", out var key) || !root.TryGetProperty("nodeman_url", out var url)
-                || !root.TryGetProperty("ca_fingerprint", out var fingerprint) || !JwkParser.TryParse(key, out var secret, out why) || !secret!.IsSymmetric
+                || !root.TryGetProperty("ca_fingerprint", out var fingerprint) || !JwkParser.TryParse(key, out var secret, out why) || !secret.IsSymmetric
                 || !NodeName.IsValid(name.GetString()) || !Uri.TryCreate(url.GetString(), UriKind.Absolute, out var nodeman))
             {
                 throw new TapirException($"{path}: not a tapir credentials file (name, key, nodeman_url, ca_fingerprint).");

@@ -6,7 +6,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Tapir.Cli;
 using Tapir.Core.Enrollment;
 using Tapir.Edge.Enroll;
 using Tapir.Logging;

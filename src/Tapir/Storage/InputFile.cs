@@ -1,7 +1,7 @@
 // Reading the offline tools' inputs, a file or standard input ("-"), with a size limit (STYLE:
 // bound sizes first). Reading stops at limit + 1 bytes, so an oversized input is refused without
 // ever being held whole in memory. A file's mode comes from the same open handle as its bytes.
-namespace Tapir.Cli;
+namespace Tapir.Storage;
 
 public static class InputFile
 {

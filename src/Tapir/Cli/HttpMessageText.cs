@@ -2,15 +2,18 @@
 // field lines (obsolete line folding joined with one space, RFC 9421 §2.1), body by
 // Content-Length, or chunked (byte-exact) with trailers. Used by the reviewer tools on captured requests.
 // Refuses: malformed start or field lines, a Content-Length that is not the body's length, a
-// chunk size beyond the rest of the input.
+// chunk size beyond the rest of the input. Host code, not library: the verifier judges only the
+// HttpMessage built here (the core builds its own from Kestrel's request); the fuzz harness and
+// the RFC 9421 vector tests compile this file in.
 using System.Globalization;
 using System.Text;
+using Tapir.Security.HttpSignatures;
 
-namespace Tapir.Security.HttpSignatures;
+namespace Tapir.Cli;
 
 public static class HttpMessageText
 {
-    public static bool TryParse(ReadOnlySpan<byte> raw, string scheme, out HttpMessage? message)
+    public static bool TryParse(ReadOnlySpan<byte> raw, string scheme, [NotNullWhen(true)] out HttpMessage? message)
     {
         message = null;
         int headerEnd = FindHeaderEnd(raw, out int bodyStart);

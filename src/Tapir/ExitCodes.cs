@@ -1,5 +1,5 @@
 // Process exit codes (DESIGN §1).
-namespace Tapir.Cli;
+namespace Tapir;
 
 public static class ExitCodes
 {

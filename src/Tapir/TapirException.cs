@@ -1,6 +1,6 @@
 // The one exception type the host throws for failures the user must see: bad configuration,
 // refused files, unreachable peers. It is caught once, at the command boundary (CommandLine.Run).
-namespace Tapir.Cli;
+namespace Tapir;
 
 public sealed class TapirException : Exception
 {
