@@ -17,11 +17,9 @@ public static class CommandLine
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var parseError in parsed.Errors)
-            {
-                error.WriteLine($"tapir: error: {parseError.Message}");
-            }
-            error.WriteLine("Run 'tapir --help' for usage.");
+            // One line, as every error (DESIGN §1): all parse errors joined, then where help is.
+            string messages = string.Join("; ", parsed.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim().TrimEnd('.')));
+            error.WriteLine($"tapir: error: {messages} (see 'tapir --help').");
             return ExitCodes.Usage;
         }
         try

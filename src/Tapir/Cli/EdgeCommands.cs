@@ -46,7 +46,15 @@ public static class EdgeCommands
     public static Command Renew(TextWriter output)
     {
         var state = Settings.StateOption();
-        var attempts = new Option<int>("--attempts") { Description = "Attempts before giving up (backoff between them).", DefaultValueFactory = _ => 3 };
+        var attempts = new Option<int>("--attempts") { Description = "Attempts before giving up (backoff between them), 1 to 100.", DefaultValueFactory = _ => 3 };
+        attempts.Validators.Add(result =>
+        {
+            // A value that is no int at all already has the parser's own error.
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is < 1 or > 100)
+            {
+                result.AddError("--attempts must be from 1 to 100");
+            }
+        });
         var timeout = new Option<string>("--timeout") { Description = "How long each attempt waits for the core's answer (1s to 10m).", DefaultValueFactory = _ => "30s" };
         var renew = new Command("renew", "Renew the mTLS certificate now.") { state, attempts, timeout };
         renew.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, cancel) =>
@@ -60,7 +68,7 @@ public static class EdgeCommands
             }
             try
             {
-                output.WriteLine(await Renewer.RenewWithRetryAsync(edge, TimeProvider.System, Math.Max(1, parsed.GetValue(attempts)), TimeSpan.FromSeconds(1), wait, cancel).ConfigureAwait(false));
+                output.WriteLine(await Renewer.RenewWithRetryAsync(edge, TimeProvider.System, parsed.GetValue(attempts), TimeSpan.FromSeconds(1), wait, cancel).ConfigureAwait(false));
             }
             catch (TimeoutException)
             {

@@ -26,15 +26,29 @@ public static class NodeCommands
             TimeSpan? lifetime = parsed.GetValue(expires) is string text
                 ? Settings.Duration(text, "--expires", ConfigSchema.EnrollmentSecretLifetime, "core.enrollment_secret_lifetime")
                 : null;
-            var added = nodes.Add(parsed.GetValue(name)!, lifetime);
-            if (parsed.GetValue(outFile) is string path)
+            string? path = parsed.GetValue(outFile);
+            var added = nodes.Add(parsed.GetValue(name)!, lifetime, node =>
             {
-                PrivateKeyFile.Write(path, System.Text.Encoding.UTF8.GetBytes(added.Credentials));
+                try
+                {
+                    if (path is not null)
+                    {
+                        PrivateKeyFile.Write(path, System.Text.Encoding.UTF8.GetBytes(node.Credentials));
+                    }
+                    else
+                    {
+                        output.Write(node.Credentials);
+                        output.Flush();
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new TapirException($"cannot write the credentials to {path ?? "standard output"} ({e.Message}); node {node.Name} was not created.");
+                }
+            });
+            if (path is not null)
+            {
                 output.WriteLine($"node {added.Name} created; credentials in {path} (valid until {added.SecretExpires:u})");
-            }
-            else
-            {
-                output.Write(added.Credentials);
             }
         }));
         return add;

@@ -90,7 +90,7 @@ public sealed class CoreState : IDisposable
         Pem.WriteKey(Path.Combine(directory, "server.key"), serverKey);
         Pem.WriteCertificate(Path.Combine(directory, "server.crt"), server);
         PrivateKeyFile.Write(Path.Combine(directory, "core-data.jwk"), System.Text.Encoding.UTF8.GetBytes(dataKey.ToJson(includePrivate: true) + "\n"));
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "aggregates"));
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "aggregates"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         CoreDatabase.Open(Path.Combine(directory, CoreDatabase.FileName)).Dispose();
     }
 
@@ -99,6 +99,12 @@ public sealed class CoreState : IDisposable
         if (!File.Exists(Path.Combine(directory, "ca.crt")))
         {
             throw new TapirException($"{directory} holds no core state; run 'tapir core init' first.");
+        }
+        var mode = File.GetUnixFileMode(directory);
+        if ((mode & PrivateKeyFile.GroupOrOther) != 0)
+        {
+            // It holds the CA key, the database with pending enrollment secrets, and aggregates.
+            throw new TapirException($"state directory {directory} is accessible by group or others (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); run 'chmod 700 {directory}'.");
         }
         var root = Pem.ReadCertificate(Path.Combine(directory, "ca.crt"));
         var rootKey = Pem.ReadKey(Path.Combine(directory, "ca.key"));

@@ -46,10 +46,33 @@ public static class CoreDatabase
         """,
     ];
 
-    public static SqliteConnection Open(string path) => Database.Open(path, Migrations);
+    /// <summary>
+    /// Opens the core database. It holds the pending enrollment secrets (HS256 keys), so it is
+    /// created owner-only (SQLite gives its -wal and -shm files the same mode) and, like a private
+    /// key file, refused when group or others can reach it or its -wal/-shm files.
+    /// </summary>
+    public static SqliteConnection Open(string path)
+    {
+        try
+        {
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            foreach (string file in new[] { path, path + "-wal", path + "-shm" }.Where(File.Exists))
+            {
+                var mode = File.GetUnixFileMode(file);
+                if ((mode & PrivateKeyFile.GroupOrOther) != 0)
+                {
+                    throw new TapirException($"database {file} holds enrollment secrets and is accessible by group or others (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); run 'chmod 600 {file}'.");
+                }
+            }
+        }
+        return Database.Open(path, Migrations);
+    }
 
-    public static void AddNode(SqliteConnection db, string name, string kid, byte[] secret, DateTimeOffset now, DateTimeOffset expires) =>
-        Execute(db, null, "INSERT INTO nodes (name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires) VALUES ($n, 'created', $c, $k, $s, $e)",
+    public static void AddNode(SqliteConnection db, SqliteTransaction? transaction, string name, string kid, byte[] secret, DateTimeOffset now, DateTimeOffset expires) =>
+        Execute(db, transaction, "INSERT INTO nodes (name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires) VALUES ($n, 'created', $c, $k, $s, $e)",
             ("$n", name), ("$c", now.ToUnixTimeSeconds()), ("$k", kid), ("$s", secret), ("$e", expires.ToUnixTimeSeconds()));
 
     public static NodeRecord? GetNode(SqliteConnection db, string name) => Nodes(db, "WHERE name = $n", ("$n", name)).SingleOrDefault();

@@ -7,7 +7,7 @@ namespace Tapir.Storage;
 
 public static class PrivateKeyFile
 {
-    private const UnixFileMode GroupOrOther =
+    internal const UnixFileMode GroupOrOther =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 

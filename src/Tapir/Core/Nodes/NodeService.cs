@@ -25,9 +25,14 @@ public sealed class NodeService(CoreState state, CoreConfig config, TimeProvider
     /// <summary>The reserved-name policy, read from server.crt when first needed.</summary>
     public NodePolicy Policy => policy ??= NodePolicy.For(state, config);
 
-    /// <summary>Creates the node in state `created` and returns its credentials (DESIGN §4.1).</summary>
-    public AddedNode Add(string name, TimeSpan? secretLifetime)
+    /// <summary>
+    /// Creates the node in state `created` and hands its credentials (DESIGN §4.1) to
+    /// <paramref name="deliver"/> (a file, stdout). The node is committed only once they are
+    /// delivered: if writing them fails, no node exists and the name stays free.
+    /// </summary>
+    public AddedNode Add(string name, TimeSpan? secretLifetime, Action<AddedNode> deliver)
     {
+        ArgumentNullException.ThrowIfNull(deliver);
         if (!NodeName.IsValid(name))
         {
             throw new TapirException($"'{name}' is not a lower-case DNS name.") { ExitCode = ExitCodes.Usage };
@@ -43,12 +48,16 @@ public sealed class NodeService(CoreState state, CoreConfig config, TimeProvider
         {
             string kid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             using var db = state.OpenDatabase();
+            using var transaction = db.BeginTransaction();
             if (CoreDatabase.GetNode(db, name) is not null)
             {
                 throw new TapirException($"node {name} already exists.");
             }
-            CoreDatabase.AddNode(db, name, kid, secret, now, expires);
-            return new AddedNode(name, Credentials(name, kid, secret) + "\n", expires);
+            CoreDatabase.AddNode(db, transaction, name, kid, secret, now, expires);
+            var added = new AddedNode(name, Credentials(name, kid, secret) + "\n", expires);
+            deliver(added);
+            transaction.Commit();
+            return added;
         }
         finally
         {
