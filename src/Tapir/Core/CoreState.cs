@@ -147,33 +147,7 @@ public sealed class CoreState : IDisposable
     /// Rolls a renewal forward: both .next files present, or the key already renamed and the
     /// certificate matching it, mean the new pair is whole; anything else leaves the old pair.
     /// </summary>
-    private void FinishInterruptedServerRenewal()
-    {
-        string key = PathOf("server.key"), crt = PathOf("server.crt"), keyNext = key + ".next", crtNext = crt + ".next";
-        if (!File.Exists(keyNext) && !File.Exists(crtNext))
-        {
-            return;
-        }
-        if (File.Exists(keyNext) && File.Exists(crtNext))
-        {
-            File.Move(keyNext, key, overwrite: true);
-        }
-        if (File.Exists(crtNext) && !File.Exists(keyNext) && KeyFits(key, crtNext))
-        {
-            File.Move(crtNext, crt, overwrite: true);
-        }
-        File.Delete(keyNext); // a key without its certificate is an unfinished write
-        File.Delete(crtNext); // a certificate for a key that never arrived, likewise
-        Posix.FsyncDirectory(Directory);
-    }
-
-    private static bool KeyFits(string keyPath, string certificatePath)
-    {
-        using var key = Pem.ReadKey(keyPath);
-        using var certificate = Pem.ReadCertificate(certificatePath);
-        using var publicKey = certificate.GetECDsaPublicKey();
-        return publicKey is not null && publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
-    }
+    private void FinishInterruptedServerRenewal() => KeyPairSwap.Finish(PathOf("server.key"), PathOf("server.crt"));
 
     public SqliteConnection OpenDatabase() => CoreDatabase.Open(PathOf(CoreDatabase.FileName));
 

@@ -48,29 +48,7 @@ public sealed class EdgeState(string directory)
     }
 
     /// <summary>Completes a key/certificate swap that a crash interrupted (roll forward).</summary>
-    public void FinishInterruptedRenewal()
-    {
-        string keyNext = PathOf("tls.key.next"), crtNext = PathOf("tls.crt.next");
-        if (File.Exists(crtNext) && !File.Exists(keyNext) && File.Exists(PathOf("tls.key")) && Matches(PathOf("tls.key"), crtNext))
-        {
-            File.Move(crtNext, PathOf("tls.crt"), overwrite: true);
-        }
-        if (File.Exists(keyNext) && File.Exists(crtNext))
-        {
-            File.Move(keyNext, PathOf("tls.key"), overwrite: true);
-            File.Move(crtNext, PathOf("tls.crt"), overwrite: true);
-        }
-        File.Delete(keyNext); // a key without its certificate is an unfinished write: the old pair stands
-        Posix.FsyncDirectory(Directory);
-    }
-
-    private static bool Matches(string keyPath, string certificatePath)
-    {
-        using var key = Pem.ReadKey(keyPath);
-        using var certificate = Pem.ReadCertificate(certificatePath);
-        using var publicKey = certificate.GetECDsaPublicKey();
-        return publicKey is not null && publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
-    }
+    public void FinishInterruptedRenewal() => KeyPairSwap.Finish(PathOf("tls.key"), PathOf("tls.crt"));
 }
 
 public sealed record Bootstrap(string Name, Uri NodemanUrl);
