@@ -44,7 +44,7 @@ public static class CommandTree
     private static Command EdgeGroup(TextWriter output) => Group("edge", "The edge agent on resolver hosts.",
         EdgeCommands.Enroll(output),
         EdgeCommands.Renew(output),
-        NotBuilt("submit", "Submit one RFC 9421-signed aggregate over mTLS.", null),
+        SubmitCommand.Build(output),
         NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
         NotBuilt("publish", "Sign and publish one MQTT message.", null));
 
