@@ -125,6 +125,20 @@ public static class AggregateDatabase
         return cmd.ExecuteScalar() as byte[];
     }
 
+    /// <summary>Every payload file path the rows name (for the start-up check).</summary>
+    public static HashSet<string> PayloadPaths(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT payload_path FROM aggregates WHERE payload_path IS NOT NULL";
+        using var r = cmd.ExecuteReader();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            set.Add(r.GetString(0));
+        }
+        return set;
+    }
+
     private static IReadOnlyList<AggregateRecord> Select(SqliteConnection db, string where, params (string, object)[] parameters)
     {
         using var cmd = db.CreateCommand();

@@ -6,6 +6,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Tapir.Core.Enrollment;
+using Tapir.Logging;
 using Tapir.Security.Encoding;
 using Tapir.Storage;
 
@@ -64,6 +65,42 @@ public static class AggregateStore
             return (core.Db(db => AggregateDatabase.Existing(db, record.Creator, record.Sha256))!, true);
         }
         return (record.Id, false);
+    }
+
+    /// <summary>
+    /// At start-up, before the API listens: removes temporary files a stopped or crashed core left in
+    /// aggregates/tmp, and payload files without a row (a crash between the rename and the commit: never
+    /// acknowledged); reports both, and rows whose payload file is missing.
+    /// </summary>
+    public static void Sweep(CoreContext core)
+    {
+        string root = core.State.PathOf(Folder);
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+        string tmp = Path.Combine(root, "tmp");
+        var temporary = Directory.Exists(tmp) ? Directory.GetFiles(tmp) : [];
+        foreach (string file in temporary)
+        {
+            File.Delete(file);
+        }
+        var stored = core.Db(db => AggregateDatabase.PayloadPaths(db));
+        var orphans = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(core.State.Directory, f))
+            .Where(f => !f.StartsWith($"{Folder}/tmp/", StringComparison.Ordinal) && !stored.Contains(f)).ToList();
+        foreach (string orphan in orphans)
+        {
+            File.Delete(core.State.PathOf(orphan));
+        }
+        if (temporary.Length > 0 || orphans.Count > 0)
+        {
+            Log.Warning($"aggregate start-up check: removed {temporary.Length} temporary files and {orphans.Count} payload files without a row (never acknowledged){(orphans.Count == 0 ? "" : ": " + string.Join(", ", orphans.Take(20)))}");
+        }
+        foreach (string missing in stored.Where(p => !File.Exists(core.State.PathOf(p))).Take(100))
+        {
+            Log.Error($"aggregate start-up check: the payload file {missing} of a stored aggregate is missing");
+        }
     }
 
     private static void DeleteIfAny(string? path)
