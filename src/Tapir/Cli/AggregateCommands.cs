@@ -4,7 +4,6 @@
 // any is not ok; aggregates of removed nodes are verified with their recorded key and marked.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Tapir.Config;
 using Tapir.Core;
 using Tapir.Core.Aggregates;
@@ -30,13 +29,13 @@ public static class AggregateCommands
             var rows = AggregateDatabase.List(db, parsed.GetValue(creator), from);
             if (parsed.GetValue(json))
             {
-                output.WriteLine(Json(rows));
+                output.WriteLine(AggregateMetadata.Json(rows, array: true));
                 return ExitCodes.Success;
             }
             output.WriteLine($"{"ID",-22}  {"TYPE",-10} {"CREATOR",-32} {"RECEIVED",-24} {"LENGTH",10}  CONTENT-TYPE");
             foreach (var a in rows)
             {
-                output.WriteLine($"{a.Id,-22}  {a.Type,-10} {a.Creator,-32} {Received(a),-24} {a.ContentLength,10}  {a.ContentType}");
+                output.WriteLine($"{a.Id,-22}  {a.Type,-10} {a.Creator,-32} {AggregateMetadata.Received(a),-24} {a.ContentLength,10}  {a.ContentType}");
             }
             return ExitCodes.Success;
         }));
@@ -51,7 +50,7 @@ public static class AggregateCommands
         show.SetAction(parsed => WithDatabase(parsed, state, (db, _) =>
         {
             var a = AggregateDatabase.Get(db, parsed.GetValue(id)!) ?? throw new TapirException($"no aggregate {parsed.GetValue(id)}.");
-            output.WriteLine($"id: {a.Id}\ntype: {a.Type}\ncreator: {a.Creator}\nreceived: {Received(a)}\ncontent type: {a.ContentType}\nlength: {a.ContentLength}");
+            output.WriteLine($"id: {a.Id}\ntype: {a.Type}\ncreator: {a.Creator}\nreceived: {AggregateMetadata.Received(a)}\ncontent type: {a.ContentType}\nlength: {a.ContentLength}");
             output.WriteLine($"content digest: {a.ContentDigest}\nsha-256 (computed): {Convert.ToHexStringLower(a.Sha256)}\ninterval: {a.Interval ?? "-"}");
             output.WriteLine($"payload: {a.PayloadPath ?? "in the database"}\ndata key: {a.DataKey}\nthumbprint: {a.DataKeyThumbprint}");
             output.WriteLine($"signature-input: {a.SignatureInput}\nsignature: {a.Signature}\nsignature base:\n{System.Text.Encoding.Latin1.GetString(a.SignatureBase)}");
@@ -114,36 +113,6 @@ public static class AggregateCommands
         }
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
             ? time : throw new TapirException($"--since: '{text}' is neither an RFC 3339 time nor a duration.") { ExitCode = ExitCodes.Usage };
-    }
-
-    private static string Received(AggregateRecord a) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(a.ReceivedAt).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-
-    /// <summary>The rows with aggrec's metadata names (DESIGN §5.3).</summary>
-    private static string Json(IReadOnlyList<AggregateRecord> rows)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            foreach (var a in rows)
-            {
-                w.WriteStartObject();
-                w.WriteString("aggregate_id", a.Id);
-                w.WriteString("aggregate_type", a.Type);
-                w.WriteString("created", Received(a));
-                w.WriteString("creator", a.Creator);
-                w.WriteString("content_type", a.ContentType);
-                w.WriteNumber("content_length", a.ContentLength);
-                w.WriteString("content_location", $"/api/v1/aggregates/{a.Id}/payload");
-                string[]? interval = a.Interval?.Split('/', 2);
-                w.WriteString("aggregate_interval_start", interval?[0]);
-                w.WriteString("aggregate_interval_duration", interval?[1]);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static int WithDatabase(ParseResult parsed, Option<string?> state, Func<Microsoft.Data.Sqlite.SqliteConnection, string, int> action)

@@ -1,5 +1,5 @@
 // One real core for the aggregate tests, with enrolled nodes: edge1 (Ed25519 data key, signs with
-// alg="ed25519"), edge2 (Ed448, signs by key with no alg), edge3 (to be removed). Small limits so
+// alg="ed25519"), edge2 (Ed448, signs by key with no alg), edge3 (to be removed), and reader, a core role. Small limits so
 // both storage paths and the size refusal are cheap to reach: bodies up to 64 KiB inline, at most
 // 4 MiB. Helpers build edm-profile submissions by hand so a test can break exactly one rule.
 using System.Security.Cryptography.X509Certificates;
@@ -16,6 +16,9 @@ public sealed class AggregateCore : IDisposable
     public const long InlineMax = 64 * 1024;
     public const long MaxBytes = 4 * 1024 * 1024;
 
+    /// <summary>A core role (core.core_roles): may read stored aggregates.</summary>
+    public const string Reader = "reader.example.net";
+
     private readonly Dictionary<string, (X509Certificate2 Tls, Jwk Key)> nodes = [];
 
     public AggregateCore()
@@ -23,7 +26,9 @@ public sealed class AggregateCore : IDisposable
         Core = new CoreProcess();
         Core.Environment["TAPIR_CORE__AGGREGATE_INLINE_MAX"] = InlineMax.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Core.Environment["TAPIR_CORE__AGGREGATE_MAX_BYTES"] = MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Core.Environment["TAPIR_CORE__CORE_ROLES"] = Reader;
         Core.Start();
+        Enroll(Reader);
         Enroll("edge1.example.net");
         Enroll("edge2.example.net", "--crv", "Ed448");
         Enroll("edge3.example.net");

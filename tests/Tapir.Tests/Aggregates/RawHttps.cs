@@ -56,9 +56,9 @@ internal sealed class RawHttps : IDisposable
         tls.Flush();
     }
 
-    public RawResponse Send(string target, IEnumerable<(string Name, string Value)> headers, ReadOnlySpan<byte> body)
+    public RawResponse Send(string target, IEnumerable<(string Name, string Value)> headers, ReadOnlySpan<byte> body, string method = "POST")
     {
-        Write(target, headers, body);
+        Write(target, headers, body, method);
         return Read();
     }
 
@@ -69,7 +69,9 @@ internal sealed class RawHttps : IDisposable
         tcp.Client.Shutdown(SocketShutdown.Send);
     }
 
-    public RawResponse Read()
+    public RawResponse Read() => Read(out _);
+
+    public RawResponse Read(out byte[] body)
     {
         string statusLine = ReadLine();
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -79,7 +81,7 @@ internal sealed class RawHttps : IDisposable
             headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
         }
         int length = headers.TryGetValue("content-length", out var cl) ? int.Parse(cl, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        var body = new byte[length];
+        body = new byte[length];
         tls.ReadExactly(body);
         return new RawResponse(int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), headers, Encoding.UTF8.GetString(body));
     }

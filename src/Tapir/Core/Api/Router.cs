@@ -39,6 +39,8 @@ public static class Router
             ("POST", ["api", "v1", "node", var name, "renew"]) => await Limited(core, context, peer, body => RenewalService.Renew(core, name, body, peer)),
             (_, ["api", "v1", ..]) when peer is null => ApiResult.Refuse(401, "a tapir client certificate is required"),
             ("POST", ["api", "v1", "aggregate", var type]) => await AggregateReceiver.Submit(core, context, type, peer),
+            ("GET", ["api", "v1", "aggregates", var id]) => AggregateReader.Metadata(core, id, peer),
+            ("GET", ["api", "v1", "aggregates", var id, "payload"]) => AggregateReader.Payload(core, id, peer),
             ("GET", ["api", "v1", "jwks"]) => NodeDirectory.Jwks(core),
             ("GET", ["api", "v1", "crl"]) => Crl(core),
             ("GET", ["api", "v1", "node", var name, "public_key"]) => NodeDirectory.PublicKey(core, name, request.Headers.Accept.ToString().Contains("application/x-pem-file", StringComparison.Ordinal)),
@@ -109,6 +111,15 @@ public static class Router
     {
         context.Response.StatusCode = result.Status;
         context.Response.ContentType = result.ContentType;
+        if (result.Content is Stream content)
+        {
+            await using (content)
+            {
+                context.Response.ContentLength = content.Length;
+                await content.CopyToAsync(context.Response.Body, context.RequestAborted);
+            }
+            return;
+        }
         context.Response.ContentLength = result.Body.Length;
         await context.Response.Body.WriteAsync(result.Body);
     }
