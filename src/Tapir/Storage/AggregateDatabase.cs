@@ -66,32 +66,38 @@ public static class AggregateDatabase
         return cmd.ExecuteScalar() as string;
     }
 
-    /// <summary>Inserts the row in its own transaction; false when the creator already stored this payload.</summary>
-    public static bool Insert(SqliteConnection db, AggregateRecord a, byte[]? payload)
+    /// <summary>Inserts the rows in one transaction; for each, false when its creator already stored the payload.</summary>
+    public static bool[] InsertBatch(SqliteConnection db, IReadOnlyList<(AggregateRecord Record, byte[]? Payload)> rows)
     {
+        var inserted = new bool[rows.Count];
         using var tx = db.BeginTransaction();
         using var cmd = db.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = $"INSERT INTO aggregates ({Columns}, payload) VALUES ($id, $type, $creator, $received, $ct, $cl, $cd, $sha, $interval, $si, $sig, $label, $components, $base, $key, $thumb, $path, $payload) ON CONFLICT (creator, sha256) DO NOTHING";
-        cmd.Parameters.AddWithValue("$id", a.Id);
-        cmd.Parameters.AddWithValue("$type", a.Type);
-        cmd.Parameters.AddWithValue("$creator", a.Creator);
-        cmd.Parameters.AddWithValue("$received", a.ReceivedAt);
-        cmd.Parameters.AddWithValue("$ct", a.ContentType);
-        cmd.Parameters.AddWithValue("$cl", a.ContentLength);
-        cmd.Parameters.AddWithValue("$cd", a.ContentDigest);
-        cmd.Parameters.AddWithValue("$sha", a.Sha256);
-        cmd.Parameters.AddWithValue("$interval", (object?)a.Interval ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$si", a.SignatureInput);
-        cmd.Parameters.AddWithValue("$sig", a.Signature);
-        cmd.Parameters.AddWithValue("$label", a.SignatureLabel);
-        cmd.Parameters.AddWithValue("$components", a.Components);
-        cmd.Parameters.AddWithValue("$base", a.SignatureBase);
-        cmd.Parameters.AddWithValue("$key", a.DataKey);
-        cmd.Parameters.AddWithValue("$thumb", a.DataKeyThumbprint);
-        cmd.Parameters.AddWithValue("$path", (object?)a.PayloadPath ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$payload", (object?)payload ?? DBNull.Value);
-        bool inserted = cmd.ExecuteNonQuery() == 1;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (a, payload) = rows[i];
+            cmd.Parameters.Clear();
+            cmd.Parameters.AddWithValue("$id", a.Id);
+            cmd.Parameters.AddWithValue("$type", a.Type);
+            cmd.Parameters.AddWithValue("$creator", a.Creator);
+            cmd.Parameters.AddWithValue("$received", a.ReceivedAt);
+            cmd.Parameters.AddWithValue("$ct", a.ContentType);
+            cmd.Parameters.AddWithValue("$cl", a.ContentLength);
+            cmd.Parameters.AddWithValue("$cd", a.ContentDigest);
+            cmd.Parameters.AddWithValue("$sha", a.Sha256);
+            cmd.Parameters.AddWithValue("$interval", (object?)a.Interval ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$si", a.SignatureInput);
+            cmd.Parameters.AddWithValue("$sig", a.Signature);
+            cmd.Parameters.AddWithValue("$label", a.SignatureLabel);
+            cmd.Parameters.AddWithValue("$components", a.Components);
+            cmd.Parameters.AddWithValue("$base", a.SignatureBase);
+            cmd.Parameters.AddWithValue("$key", a.DataKey);
+            cmd.Parameters.AddWithValue("$thumb", a.DataKeyThumbprint);
+            cmd.Parameters.AddWithValue("$path", (object?)a.PayloadPath ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$payload", (object?)payload ?? DBNull.Value);
+            inserted[i] = cmd.ExecuteNonQuery() == 1;
+        }
         tx.Commit();
         return inserted;
     }

@@ -92,6 +92,22 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         }
     }
 
+    /// <summary>Identical submissions at once (the same group commit, or racing ones): one row, one file, one Location for all.</summary>
+    [Fact]
+    public async Task ConcurrentIdenticalSubmissionsStoreOnce()
+    {
+        foreach (int length in new[] { 800, (int)AggregateCore.InlineMax + 800 })
+        {
+            var body = Random(length, 11 + length);
+            int rows = fixture.Rows().Count;
+            var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => fixture.Send(Edge1, fixture.For(Edge1, body)))));
+            Assert.All(responses, r => Assert.Equal(201, r.Status));
+            Assert.Single(responses.Select(r => r.Location).Distinct());
+            Assert.Equal(rows + 1, fixture.Rows().Count);
+            Assert.Equal(fixture.Rows().Where(r => r.PayloadPath is not null).Select(r => r.PayloadPath!).Order(), fixture.Files());
+        }
+    }
+
     /// <summary>The edm profile does not cover @path: a signed request replayed to another {type} finds its
     /// payload already stored for that creator and gets the original Location; no second row appears.</summary>
     [Fact]

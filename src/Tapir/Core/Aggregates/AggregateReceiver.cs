@@ -95,7 +95,7 @@ public static partial class AggregateReceiver
                 }
                 file?.Flush(flushToDisk: true);
             }
-            var (id, existing) = AggregateStore.Store(core, record with { Sha256 = digest.Sha256 }, payload, temporary);
+            var (id, existing) = await AggregateStore.StoreAsync(core, record with { Sha256 = digest.Sha256 }, payload, temporary).ConfigureAwait(false);
             string location = $"/api/v1/aggregates/{id}";
             context.Response.Headers.Location = location;
             Log.Info($"aggregate {id} {(existing ? "resubmitted" : "stored")}: {record.Type}, {record.ContentLength} bytes from {record.Creator}");

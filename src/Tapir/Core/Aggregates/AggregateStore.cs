@@ -1,8 +1,9 @@
 // Makes an accepted aggregate durable (DESIGN §5.3, §7) before anything is acknowledged: a body up
 // to core.aggregate_inline_max goes into its row; a larger one, already written and fsynced in
 // aggregates/tmp, is renamed into aggregates/<yyyy>/<mm>/<dd>/<id> (directory fsynced), then the
-// row is committed. File names are ours (date and random id), never taken from the request. The
-// same creator and payload again returns the stored id and leaves no second file.
+// row is committed (AggregateCommitter: group commit). File names are ours (date and random id),
+// never taken from the request. The same creator and payload again returns the stored id and
+// leaves no second file.
 using System.Globalization;
 using System.Security.Cryptography;
 using Tapir.Core.Enrollment;
@@ -29,7 +30,7 @@ public static class AggregateStore
 
     /// <summary>Stores the record with its payload (inline bytes, or the fsynced temporary file, which is moved);
     /// returns the id stored and whether it was already there.</summary>
-    public static (string Id, bool Existing) Store(CoreContext core, AggregateRecord record, byte[]? inline, string? temporary)
+    public static async Task<(string Id, bool Existing)> StoreAsync(CoreContext core, AggregateRecord record, byte[]? inline, string? temporary)
     {
         if (core.Db(db => AggregateDatabase.Existing(db, record.Creator, record.Sha256)) is string existing)
         {
@@ -51,7 +52,7 @@ public static class AggregateStore
         bool inserted;
         try
         {
-            inserted = core.Db(db => AggregateDatabase.Insert(db, record, temporary is null ? inline : null));
+            inserted = await core.Aggregates.InsertAsync(record, temporary is null ? inline : null).ConfigureAwait(false);
         }
         catch
         {
