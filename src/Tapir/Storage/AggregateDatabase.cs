@@ -2,7 +2,9 @@
 // byte, what re-verification needs years later: the raw Signature-Input and Signature fields, each
 // covered component's value, the exact signature base, the creator's data key and thumbprint as
 // verified, the digest, and the payload itself (inline) or the path of its file. A creator stores
-// a given payload (by SHA-256) once: (creator, sha256) is unique.
+// a given payload (by SHA-256) once: (creator, sha256) is unique. aggregate_events is the durable
+// outbox of signed new_aggregate events, written in the row's transaction, published by the MQTT
+// issue (published_at stays NULL until then).
 using Microsoft.Data.Sqlite;
 
 namespace Tapir.Storage;
@@ -52,6 +54,12 @@ public static class AggregateDatabase
           CHECK ((payload IS NULL) != (payload_path IS NULL)),
           UNIQUE (creator, sha256));
         CREATE INDEX aggregates_received ON aggregates(received_at);
+        CREATE TABLE aggregate_events (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          aggregate_id TEXT NOT NULL REFERENCES aggregates(id),
+          topic TEXT NOT NULL,
+          message TEXT NOT NULL,
+          published_at INTEGER);
         """;
 
     private const string Columns = "id, type, creator, received_at, content_type, content_length, content_digest, sha256, interval, signature_input, signature, signature_label, components, signature_base, data_key, data_key_thumbprint, payload_path";
@@ -67,7 +75,7 @@ public static class AggregateDatabase
     }
 
     /// <summary>Inserts the rows in one transaction; for each, false when its creator already stored the payload.</summary>
-    public static bool[] InsertBatch(SqliteConnection db, IReadOnlyList<(AggregateRecord Record, byte[]? Payload)> rows)
+    public static bool[] InsertBatch(SqliteConnection db, IReadOnlyList<(AggregateRecord Record, byte[]? Payload, string Event)> rows)
     {
         var inserted = new bool[rows.Count];
         using var tx = db.BeginTransaction();
@@ -76,7 +84,7 @@ public static class AggregateDatabase
         cmd.CommandText = $"INSERT INTO aggregates ({Columns}, payload) VALUES ($id, $type, $creator, $received, $ct, $cl, $cd, $sha, $interval, $si, $sig, $label, $components, $base, $key, $thumb, $path, $payload) ON CONFLICT (creator, sha256) DO NOTHING";
         for (int i = 0; i < rows.Count; i++)
         {
-            var (a, payload) = rows[i];
+            var (a, payload, message) = rows[i];
             cmd.Parameters.Clear();
             cmd.Parameters.AddWithValue("$id", a.Id);
             cmd.Parameters.AddWithValue("$type", a.Type);
@@ -97,6 +105,15 @@ public static class AggregateDatabase
             cmd.Parameters.AddWithValue("$path", (object?)a.PayloadPath ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$payload", (object?)payload ?? DBNull.Value);
             inserted[i] = cmd.ExecuteNonQuery() == 1;
+            if (inserted[i])
+            {
+                using var outbox = db.CreateCommand();
+                outbox.Transaction = tx;
+                outbox.CommandText = "INSERT INTO aggregate_events (aggregate_id, topic, message) VALUES ($id, 'aggregates', $m)";
+                outbox.Parameters.AddWithValue("$id", a.Id);
+                outbox.Parameters.AddWithValue("$m", message);
+                outbox.ExecuteNonQuery();
+            }
         }
         tx.Commit();
         return inserted;
@@ -129,6 +146,20 @@ public static class AggregateDatabase
         cmd.CommandText = "SELECT payload FROM aggregates WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         return cmd.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>The outbox: (aggregate id, topic, signed message) not yet published, in order.</summary>
+    public static IReadOnlyList<(string AggregateId, string Topic, string Message)> PendingEvents(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT aggregate_id, topic, message FROM aggregate_events WHERE published_at IS NULL ORDER BY seq";
+        using var r = cmd.ExecuteReader();
+        var list = new List<(string, string, string)>();
+        while (r.Read())
+        {
+            list.Add((r.GetString(0), r.GetString(1), r.GetString(2)));
+        }
+        return list;
     }
 
     /// <summary>Every payload file path the rows name (for the start-up check).</summary>

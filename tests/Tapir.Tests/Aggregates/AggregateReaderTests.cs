@@ -58,3 +58,39 @@ public sealed class AggregateReaderTests(AggregateCore fixture) : IClassFixture<
         Assert.Equal(404, Get(AggregateCore.Reader, "/api/v1/aggregates/nosuch/payload").Response.Status);
     }
 }
+
+/// <summary>DESIGN §5.3: after the commit a new_aggregate event (aggrec's fields), signed with the core data key, waits in the durable outbox; a resubmission adds none.</summary>
+public sealed class AggregateOutboxTests(AggregateCore fixture) : IClassFixture<AggregateCore>
+{
+    [Fact]
+    public void NewAggregateEventIsSignedAndDurable()
+    {
+        var submission = fixture.For("edge2.example.net", [5, 6, 7, 8]);
+        submission.Interval = "2026-11-29T10:00:00Z/PT1M";
+        var stored = fixture.Send("edge2.example.net", submission);
+        Assert.Equal(201, stored.Status);
+        string id = stored.Location!.Split('/')[^1];
+        Assert.Equal(201, fixture.Send("edge2.example.net", submission).Status);
+
+        IReadOnlyList<(string AggregateId, string Topic, string Message)> events;
+        using (var db = Tapir.Storage.CoreDatabase.Open(Path.Combine(fixture.Core.StateDir, Tapir.Storage.CoreDatabase.FileName)))
+        {
+            events = Tapir.Storage.AggregateDatabase.PendingEvents(db).Where(e => e.AggregateId == id).ToList();
+        }
+        var (_, topic, message) = Assert.Single(events);
+        Assert.Equal("aggregates", topic);
+        string file = fixture.Core.File($"event-{id}.jws");
+        File.WriteAllText(file, message);
+        var verified = fixture.Core.Tapir("jws", "verify", "--jwks", Path.Combine(fixture.EdgeDir("edge2.example.net"), "trusted.jwks"), file);
+        Assert.True(verified.ExitCode == 0, verified.Stderr);
+        using var doc = JsonDocument.Parse(verified.Stdout);
+        var e = doc.RootElement;
+        string baseUrl = fixture.Core.BaseUrl.ToString().TrimEnd('/');
+        Assert.Equal(("new_aggregate", 1, id, "histogram", "edge2.example.net", $"{baseUrl}/api/v1/aggregates/{id}", $"{baseUrl}/api/v1/aggregates/{id}/payload", "2026-11-29T10:00:00Z", "PT1M"),
+            (e.GetProperty("type").GetString(), e.GetProperty("version").GetInt32(), e.GetProperty("aggregate_id").GetString(), e.GetProperty("aggregate_type").GetString(),
+             e.GetProperty("creator").GetString(), e.GetProperty("metadata_location").GetString(), e.GetProperty("content_location").GetString(),
+             e.GetProperty("aggregate_interval_start").GetString(), e.GetProperty("aggregate_interval_duration").GetString()));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", e.GetProperty("created").GetString());
+        Assert.True(Guid.TryParse(e.GetProperty("message_id").GetString(), out _));
+    }
+}

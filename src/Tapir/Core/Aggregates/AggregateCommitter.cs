@@ -2,8 +2,9 @@
 // (inline bytes, or a renamed and fsynced file) queue their row; one writer takes whatever is
 // waiting (up to 64), inserts it in one transaction with synchronous=FULL, commits, and only then
 // completes each submission. Durability comes from the one commit covering them all, never from
-// weaker syncing. A row whose creator already stored the payload (also within one batch) is not
-// inserted and its submitter is told so.
+// weaker syncing. Each inserted row's signed new_aggregate event goes into the outbox in the same
+// transaction. A row whose creator already stored the payload (also within one batch) is not
+// inserted (nor its event) and its submitter is told so.
 using System.Threading.Channels;
 using Tapir.Core.Enrollment;
 using Tapir.Storage;
@@ -14,8 +15,8 @@ public sealed class AggregateCommitter
 {
     private const int MaxBatch = 64;
 
-    private readonly Channel<(AggregateRecord Record, byte[]? Payload, TaskCompletionSource<bool> Done)> queue =
-        Channel.CreateUnbounded<(AggregateRecord, byte[]?, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(AggregateRecord Record, byte[]? Payload, string Event, TaskCompletionSource<bool> Done)> queue =
+        Channel.CreateUnbounded<(AggregateRecord, byte[]?, string, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly CoreContext core;
     private int started;
@@ -26,14 +27,14 @@ public sealed class AggregateCommitter
     }
 
     /// <summary>Completes once the row is committed: true if inserted, false if the creator already stored this payload.</summary>
-    public Task<bool> InsertAsync(AggregateRecord record, byte[]? payload)
+    public Task<bool> InsertAsync(AggregateRecord record, byte[]? payload, string newAggregateEvent)
     {
         if (Interlocked.Exchange(ref started, 1) == 0)
         {
             _ = Task.Run(WriteLoop);
         }
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!queue.Writer.TryWrite((record, payload, done)))
+        if (!queue.Writer.TryWrite((record, payload, newAggregateEvent, done)))
         {
             throw new InvalidOperationException("the aggregate writer has stopped");
         }
@@ -42,7 +43,7 @@ public sealed class AggregateCommitter
 
     private async Task WriteLoop()
     {
-        var batch = new List<(AggregateRecord Record, byte[]? Payload, TaskCompletionSource<bool> Done)>(MaxBatch);
+        var batch = new List<(AggregateRecord Record, byte[]? Payload, string Event, TaskCompletionSource<bool> Done)>(MaxBatch);
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
@@ -52,7 +53,7 @@ public sealed class AggregateCommitter
             }
             try
             {
-                bool[] inserted = core.Db(db => AggregateDatabase.InsertBatch(db, batch.Select(b => (b.Record, b.Payload)).ToList()));
+                bool[] inserted = core.Db(db => AggregateDatabase.InsertBatch(db, batch.Select(b => (b.Record, b.Payload, b.Event)).ToList()));
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch[i].Done.SetResult(inserted[i]);

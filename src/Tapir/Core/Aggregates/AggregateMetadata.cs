@@ -40,6 +40,31 @@ public static class AggregateMetadata
         w.WriteEndObject();
     }
 
+    /// <summary>aggrec's new_aggregate event for the row, as a flattened JWS signed with the core data key (DESIGN §5.3, §6.3).</summary>
+    public static string NewAggregateEvent(Enrollment.CoreContext core, AggregateRecord a)
+    {
+        string json = Enrollment.Json.Object(w =>
+        {
+            w.WriteString("$schema", "https://schema.dnstapir.se/v1/new_aggregate");
+            w.WriteNumber("version", 1);
+            w.WriteString("message_id", Guid.NewGuid().ToString());
+            w.WriteString("timestamp", core.Clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffK", CultureInfo.InvariantCulture));
+            w.WriteString("type", "new_aggregate");
+            w.WriteString("aggregate_id", a.Id);
+            w.WriteString("aggregate_type", a.Type);
+            w.WriteString("created", DateTimeOffset.FromUnixTimeMilliseconds(a.ReceivedAt).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            w.WriteString("creator", a.Creator);
+            w.WriteString("metadata_location", new Uri(core.Config.PublicUrl, $"/api/v1/aggregates/{a.Id}").ToString());
+            w.WriteString("content_location", new Uri(core.Config.PublicUrl, $"/api/v1/aggregates/{a.Id}/payload").ToString());
+            if (a.Interval?.Split('/', 2) is [string start, string duration])
+            {
+                w.WriteString("aggregate_interval_start", start);
+                w.WriteString("aggregate_interval_duration", duration);
+            }
+        });
+        return Tapir.Security.Jose.JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes(json), core.State.DataKey);
+    }
+
     public static string Json(IEnumerable<AggregateRecord> rows, bool array)
     {
         using var buffer = new MemoryStream();

@@ -52,7 +52,7 @@ public static class AggregateStore
         bool inserted;
         try
         {
-            inserted = await core.Aggregates.InsertAsync(record, temporary is null ? inline : null).ConfigureAwait(false);
+            inserted = await core.Aggregates.InsertAsync(record, temporary is null ? inline : null, AggregateMetadata.NewAggregateEvent(core, record)).ConfigureAwait(false);
         }
         catch
         {
