@@ -53,14 +53,26 @@ public sealed class AggregateCore : IDisposable
 
     internal IReadOnlyList<AggregateRecord> Rows()
     {
-        using var db = CoreDatabase.Open(Path.Combine(Core.StateDir, CoreDatabase.FileName));
+        using var db = ReadOnly();
         return AggregateDatabase.List(db);
     }
 
     internal byte[]? InlinePayload(string id)
     {
-        using var db = CoreDatabase.Open(Path.Combine(Core.StateDir, CoreDatabase.FileName));
+        using var db = ReadOnly();
         return AggregateDatabase.InlinePayload(db, id);
+    }
+
+    /// <summary>A reader beside the running core: read-only, waiting (not failing) while the core's writer holds a lock.</summary>
+    private Microsoft.Data.Sqlite.SqliteConnection ReadOnly()
+    {
+        Database.SqliteVersion(); // sets the SQLite provider
+        var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Core.StateDir, CoreDatabase.FileName)};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA busy_timeout=5000;";
+        cmd.ExecuteNonQuery();
+        return db;
     }
 
     /// <summary>Every file under aggregates/ (payloads and temporary files), relative to the state directory.</summary>

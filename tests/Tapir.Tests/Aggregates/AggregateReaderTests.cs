@@ -46,6 +46,14 @@ public sealed class AggregateReaderTests(AggregateCore fixture) : IClassFixture<
     }
 
     [Fact]
+    public void NodeListShowsTheRole()
+    {
+        var list = fixture.Core.Tapir("core", "node", "list");
+        Assert.Matches(@"\nreader\.example\.net\s+enrolled\s.+Z\s+core\n", list.Stdout);
+        Assert.Matches(@"\nedge1\.example\.net\s+enrolled\s.+Z\s+edge\n", list.Stdout);
+    }
+
+    [Fact]
     public void OnlyCoreRolesRead()
     {
         var stored = fixture.Send("edge1.example.net", fixture.For("edge1.example.net", [1, 2, 3]));
