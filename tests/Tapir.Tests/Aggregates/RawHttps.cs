@@ -22,7 +22,7 @@ internal sealed class RawHttps : IDisposable
 
     public RawHttps(CoreProcess core, X509Certificate2? clientCertificate)
     {
-        tcp = new TcpClient("127.0.0.1", core.Port);
+        tcp = new TcpClient("127.0.0.1", core.Port) { NoDelay = true };
         var root = core.Root;
         tls = new SslStream(tcp.GetStream());
         tls.AuthenticateAsClient(new SslClientAuthenticationOptions

@@ -43,6 +43,9 @@ public sealed class AggregateCommitter
 
     private async Task WriteLoop()
     {
+        // Its own connection: the commit's fsync must not hold the shared connection's lock, which
+        // every request needs for its lookups (SQLite WAL lets them read meanwhile).
+        using var db = core.State.OpenDatabase();
         var batch = new List<(AggregateRecord Record, byte[]? Payload, string Event, TaskCompletionSource<bool> Done)>(MaxBatch);
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -53,7 +56,7 @@ public sealed class AggregateCommitter
             }
             try
             {
-                bool[] inserted = core.Db(db => AggregateDatabase.InsertBatch(db, batch.Select(b => (b.Record, b.Payload, b.Event)).ToList()));
+                bool[] inserted = AggregateDatabase.InsertBatch(db, batch.Select(b => (b.Record, b.Payload, b.Event)).ToList());
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch[i].Done.SetResult(inserted[i]);
