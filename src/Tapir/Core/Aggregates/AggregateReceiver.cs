@@ -60,38 +60,14 @@ public static partial class AggregateReceiver
         bool inline = record.ContentLength <= core.Config.AggregateInlineMax;
         byte[]? payload = inline ? new byte[record.ContentLength] : null;
         string? temporary = inline ? null : AggregateStore.NewTemporaryFile(core);
-        long total = 0;
         try
         {
             using var digest = new ContentDigest();
             await using (var file = temporary is null ? null : new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var buffer = new byte[1 << 16];
-                int read;
-                while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+                if (await ReadBody(context, record, digest, payload, file).ConfigureAwait(false) is ApiResult refused)
                 {
-                    if (total + read > record.ContentLength)
-                    {
-                        return WireAnswers.Refuse(Rejection.TooLarge, "body", "longer than Content-Length");
-                    }
-                    digest.Append(buffer.AsSpan(0, read));
-                    if (payload is not null)
-                    {
-                        buffer.AsSpan(0, read).CopyTo(payload.AsSpan((int)total));
-                    }
-                    else
-                    {
-                        await file!.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-                    }
-                    total += read;
-                }
-                if (total != record.ContentLength)
-                {
-                    return WireAnswers.Refuse(Rejection.Malformed, "body", $"{total} bytes, Content-Length {record.ContentLength}");
-                }
-                if (!digest.TryMatch(record.ContentDigest, out var why))
-                {
-                    return WireAnswers.Refuse(why, "Content-Digest");
+                    return refused;
                 }
                 file?.Flush(flushToDisk: true);
             }
@@ -101,12 +77,6 @@ public static partial class AggregateReceiver
             Log.Info($"aggregate {id} {(existing ? "resubmitted" : "stored")}: {record.Type}, {record.ContentLength} bytes from {record.Creator}");
             return new ApiResult(201, Json.Object(w => { w.WriteString("aggregate_id", id); w.WriteString("location", location); }));
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
-        {
-            // The client closed or broke the framing mid-body: nobody is left to answer, and nothing is kept.
-            Log.Warning($"aggregate from {record.Creator}: body ended after {total} of {record.ContentLength} bytes ({e.GetType().Name}); nothing stored");
-            throw;
-        }
         finally
         {
             if (temporary is not null)
@@ -114,6 +84,45 @@ public static partial class AggregateReceiver
                 File.Delete(temporary); // gone already when it was moved into place
             }
         }
+    }
+
+    /// <summary>Streams the body into the buffer or the file while hashing it: a refusal, or null when it is whole and matches Content-Digest.</summary>
+    private static async Task<ApiResult?> ReadBody(HttpContext context, AggregateRecord record, ContentDigest digest, byte[]? payload, FileStream? file)
+    {
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (total + read > record.ContentLength)
+                {
+                    return WireAnswers.Refuse(Rejection.TooLarge, "body", "longer than Content-Length");
+                }
+                digest.Append(buffer.AsSpan(0, read));
+                if (payload is not null)
+                {
+                    buffer.AsSpan(0, read).CopyTo(payload.AsSpan((int)total));
+                }
+                else
+                {
+                    await file!.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                }
+                total += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or BadHttpRequestException or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            // The client closed or broke the framing mid-body: nobody is left to answer, and nothing is kept.
+            Log.Warning($"aggregate from {record.Creator}: body ended after {total} of {record.ContentLength} bytes ({e.GetType().Name}); nothing stored");
+            throw;
+        }
+        if (total != record.ContentLength)
+        {
+            return WireAnswers.Refuse(Rejection.Malformed, "body", $"{total} bytes, Content-Length {record.ContentLength}");
+        }
+        return digest.TryMatch(record.ContentDigest, out var why) ? null : WireAnswers.Refuse(why, "Content-Digest");
     }
 
     private static ApiResult? CheckHeaders(CoreContext core, HttpRequest request)
