@@ -50,6 +50,9 @@ openssl verify -CAfile edge1/ca.crt -purpose sslclient edge1/tls.crt
 printf 'jwks over mTLS: '; curl -sS --cacert edge1/ca.crt --cert edge1/tls.crt --key edge1/tls.key "https://127.0.0.1:$port/api/v1/jwks"; echo
 printf 'without a client certificate: HTTP '; curl -sS -o /dev/null -w '%{http_code}\n' --cacert edge1/ca.crt "https://127.0.0.1:$port/api/v1/jwks"
 $tapir edge renew --state edge1
+echo "== the edge submits an aggregate over mTLS (RFC 9421-signed, Ed448 signs by key); the core answers its Location"
+head -c 5000 /dev/urandom > aggregate.parquet
+$tapir edge submit aggregate.parquet --type histogram --interval 2026-11-29T10:00:00Z/PT1M --state edge1
 $tapir core node list
 $tapir core node remove edge1.example.net
 sleep 2
@@ -64,7 +67,7 @@ echo "== the core's log"
 cat serve.log
 echo
 echo "== not built yet (each says so and exits 1):"
-for cmd in "core mosquitto-config" "edge submit" "edge run"; do
+for cmd in "core mosquitto-config" "edge publish" "edge run"; do
   # shellcheck disable=SC2086
   if out=$($tapir $cmd 2>&1); then echo "unexpected success: $cmd"; exit 1; else echo "  $out"; fi
 done

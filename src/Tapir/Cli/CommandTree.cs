@@ -32,10 +32,7 @@ public static class CommandTree
         CoreCommands.Serve(),
         CoreCommands.RenewServerCert(output),
         NodeCommands.Build(output),
-        Group("aggregates", "Stored aggregates.",
-            NotBuilt("list", "List stored aggregates.", null),
-            NotBuilt("show", "Show one aggregate.", null),
-            NotBuilt("verify", "Re-verify stored signatures and digests.", null)),
+        AggregateCommands.Build(output),
         NotBuilt("publish", "Sign a file with the core data key and publish it on MQTT.", null),
         Group("key", "Core data keys.",
             NotBuilt("rotate", "Add a new core data key and publish the trusted JWKS.", null)),
@@ -44,7 +41,7 @@ public static class CommandTree
     private static Command EdgeGroup(TextWriter output) => Group("edge", "The edge agent on resolver hosts.",
         EdgeCommands.Enroll(output),
         EdgeCommands.Renew(output),
-        NotBuilt("submit", "Submit one RFC 9421-signed aggregate over mTLS.", null),
+        SubmitCommand.Build(output),
         NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
         NotBuilt("publish", "Sign and publish one MQTT message.", null));
 

@@ -49,6 +49,7 @@ public static class CoreCommands
                 var context = new CoreContext(core, config.Core, core.OpenDatabase(), TimeProvider.System);
                 try
                 {
+                    Core.Aggregates.AggregateStore.Sweep(context);
                     await ApiServer.RunAsync(context, signals.Stopping).ConfigureAwait(false);
                 }
                 finally

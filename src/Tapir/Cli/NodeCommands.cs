@@ -57,13 +57,14 @@ public static class NodeCommands
     private static Command List(TextWriter output)
     {
         var listState = Settings.StateOption();
-        var list = new Command("list", "List nodes: name, state, key algorithm, thumbprint, certificate expiry.") { listState };
+        var list = new Command("list", "List nodes: name, state, key algorithm, thumbprint, certificate expiry, role (core roles: core.core_roles).") { listState };
         list.SetAction(parsed => WithService(parsed, listState, nodes =>
         {
-            output.WriteLine($"{"NAME",-32} {"STATE",-9} {"ALG",-6} {"THUMBPRINT",-44} CERT EXPIRES");
+            var roles = Settings.Load(parsed).Core.CoreRoles;
+            output.WriteLine($"{"NAME",-32} {"STATE",-9} {"ALG",-6} {"THUMBPRINT",-44} {"CERT EXPIRES",-20} ROLE");
             foreach (var (n, expiry) in nodes.List())
             {
-                output.WriteLine($"{n.Name,-32} {n.State,-9} {n.DataKeyAlg ?? "-",-6} {n.DataKeyThumbprint ?? "-",-44} {(expiry is long e ? Time(e).ToString("u", CultureInfo.InvariantCulture) : "-")}");
+                output.WriteLine($"{n.Name,-32} {n.State,-9} {n.DataKeyAlg ?? "-",-6} {n.DataKeyThumbprint ?? "-",-44} {(expiry is long e ? Time(e).ToString("u", CultureInfo.InvariantCulture) : "-"),-20} {(roles.Contains(n.Name) ? "core" : "edge")}");
             }
         }));
         return list;

@@ -26,6 +26,7 @@ public static class ConfigSchema
         new("core", "aggregate_types", ConfigKind.StringList, new[] { "histogram", "vector", "test" }, "Accepted aggregate types.", NonEmptyList),
         new("core", "aggregate_content_types", ConfigKind.StringList, new[] { "application/vnd.apache.parquet", "application/binary" }, "Accepted aggregate content types.", NonEmptyList),
         new("core", "aggregate_max_bytes", ConfigKind.Integer, 256L * 1024 * 1024, "Largest accepted aggregate body in bytes.", Positive),
+        new("core", "aggregate_inline_max", ConfigKind.Integer, 1024L * 1024, "Aggregate bodies up to this many bytes are stored in the database, larger ones in their own files.", Positive),
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
         new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),

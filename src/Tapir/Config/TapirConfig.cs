@@ -17,6 +17,7 @@ public sealed record CoreConfig(
     IReadOnlyList<string> AggregateTypes,
     IReadOnlyList<string> AggregateContentTypes,
     long AggregateMaxBytes,
+    long AggregateInlineMax,
     TimeSpan AggregateMaxAge,
     TimeSpan ShutdownTimeout);
 
@@ -44,6 +45,7 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateTypes: (string[])v["core.aggregate_types"],
             AggregateContentTypes: (string[])v["core.aggregate_content_types"],
             AggregateMaxBytes: (long)v["core.aggregate_max_bytes"],
+            AggregateInlineMax: (long)v["core.aggregate_inline_max"],
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
             ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"]),
         new EdgeConfig((string)v["edge.state_dir"]),

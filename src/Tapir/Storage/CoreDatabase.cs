@@ -44,6 +44,8 @@ public static class CoreDatabase
         ALTER TABLE nodes ADD COLUMN renewal_timestamp INTEGER;
         DROP TABLE renewal_requests;
         """,
+        // Aggregates (issue 10): see AggregateDatabase.cs.
+        AggregateDatabase.Schema,
     ];
 
     /// <summary>

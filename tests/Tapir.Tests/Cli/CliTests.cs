@@ -64,7 +64,7 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("core", "mosquitto-config")]
-    [InlineData("edge", "submit")]
+    [InlineData("edge", "publish")]
     [InlineData("edge", "run")]
     public void UnbuiltCommandsFailWithOneErrorLine(params string[] args)
     {

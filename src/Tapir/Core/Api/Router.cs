@@ -2,6 +2,7 @@
 // handlers: read the bounded body, call the service, write the result, log every refusal with
 // node, client address and reason, and feed failures to the rate limiter.
 using Microsoft.AspNetCore.Http;
+using Tapir.Core.Aggregates;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
@@ -21,11 +22,12 @@ public static class Router
         string? peer = null;
         if (certificate is not null && !validator.TryNodeOf(certificate, out peer, out var why))
         {
-            // Valid at the handshake, not any more (revoked, removed, expired): refuse and drop the connection.
+            // Valid at the handshake, not any more (revoked, removed, expired): refuse and close the connection.
             var refusal = WireAnswers.Refuse(why, "client certificate", $"serial {certificate.SerialNumber}");
             Log.Warning($"{request.Method} {request.Path} from {address}: {refusal.Status} {refusal.Reason} ({refusal.Detail})");
+            // Connection: close ends the connection after this answer; an abort could reset it before the answer is sent.
+            context.Response.Headers.Connection = "close";
             await Write(context, refusal);
-            context.Abort();
             return;
         }
         string[] parts = request.Path.Value?.Trim('/').Split('/') ?? [];
@@ -36,6 +38,9 @@ public static class Router
             ("POST", ["api", "v1", "node", var name, "enroll"]) => await Limited(core, context, peer, body => EnrollmentService.Enroll(core, name, body)),
             ("POST", ["api", "v1", "node", var name, "renew"]) => await Limited(core, context, peer, body => RenewalService.Renew(core, name, body, peer)),
             (_, ["api", "v1", ..]) when peer is null => ApiResult.Refuse(401, "a tapir client certificate is required"),
+            ("POST", ["api", "v1", "aggregate", var type]) => await AggregateReceiver.Submit(core, context, type, peer),
+            ("GET", ["api", "v1", "aggregates", var id]) => AggregateReader.Metadata(core, id, peer),
+            ("GET", ["api", "v1", "aggregates", var id, "payload"]) => AggregateReader.Payload(core, id, peer),
             ("GET", ["api", "v1", "jwks"]) => NodeDirectory.Jwks(core),
             ("GET", ["api", "v1", "crl"]) => Crl(core),
             ("GET", ["api", "v1", "node", var name, "public_key"]) => NodeDirectory.PublicKey(core, name, request.Headers.Accept.ToString().Contains("application/x-pem-file", StringComparison.Ordinal)),
@@ -106,6 +111,15 @@ public static class Router
     {
         context.Response.StatusCode = result.Status;
         context.Response.ContentType = result.ContentType;
+        if (result.Content is Stream content)
+        {
+            await using (content)
+            {
+                context.Response.ContentLength = content.Length;
+                await content.CopyToAsync(context.Response.Body, context.RequestAborted);
+            }
+            return;
+        }
         context.Response.ContentLength = result.Body.Length;
         await context.Response.Body.WriteAsync(result.Body);
     }

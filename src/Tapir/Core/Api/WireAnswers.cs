@@ -24,6 +24,12 @@ public static class WireAnswers
         return ApiResult.Refuse(status, $"{part}: {reason}", $"{part}: {why}{(detail is null ? "" : $", {detail}")}");
     }
 
+    /// <summary>An aggregate {type} that is not configured (DESIGN §5.1); the path segment is never used as a name.</summary>
+    public static ApiResult UnknownAggregateType(string detail) => ApiResult.Refuse(404, "no such aggregate type", detail);
+
+    /// <summary>An aggregate Content-Type that is not configured (DESIGN §5.1).</summary>
+    public static ApiResult ContentTypeNotAccepted(string detail) => ApiResult.Refuse(415, "Content-Type: not accepted", detail);
+
     public static (int Status, string Reason) Answer(Rejection why) => why switch
     {
         Rejection.TooLarge => (413, "too large"),

@@ -10,6 +10,9 @@ public sealed record ApiResult(int Status, byte[] Body, string ContentType)
     {
     }
 
+    /// <summary>A body streamed instead of <see cref="Body"/> (an aggregate payload file); the writer disposes it.</summary>
+    public Stream? Content { get; init; }
+
     /// <summary>The short reason of a refusal, as sent.</summary>
     public string? Reason { get; init; }
 

@@ -17,6 +17,11 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
 
     public Ca.PeerValidator Validator { get; } = new(state.Root, clock);
 
+    /// <summary>The one writer of aggregate rows (group commit), started at first use.</summary>
+    public Aggregates.AggregateCommitter Aggregates => LazyInitializer.EnsureInitialized(ref aggregates, () => new Aggregates.AggregateCommitter(this));
+
+    private Aggregates.AggregateCommitter? aggregates;
+
     /// <summary>Reserved names (DESIGN §2), asked again at enrollment and renewal: the configuration may have changed since `node add`.</summary>
     public Nodes.NodePolicy Names { get; } = Nodes.NodePolicy.For(state, config);
 
