@@ -46,7 +46,7 @@ public sealed class AggregateCore : IDisposable
     {
         string credentials = Core.AddNode(name);
         var r = Core.Tapir(["edge", "enroll", "--credentials", credentials, "--state", EdgeDir(name), .. extra]);
-        Assert.True(r.ExitCode == 0, r.Stderr + Core.Log);
+        Assert.True(r.ExitCode == 0, r.Stderr + Core.LogText);
         var state = new EdgeState(EdgeDir(name));
         nodes[name] = (state.TlsIdentity(), state.DataKey());
     }

@@ -49,7 +49,7 @@ public sealed class AggregateInteropTests(AggregateCore fixture) : IClassFixture
             "-H", "Content-Type: application/vnd.apache.parquet", "-H", $"Content-Digest: {digest}",
             "-H", $"Signature-Input: {signatureInput}", "-H", $"Signature: {signed["signature"]!.GetValue<string>()}",
             "--data-binary", $"@{file}", url]);
-        Assert.True(curl.Stdout == "201", curl.Stdout + curl.Stderr + fixture.Core.Log);
+        Assert.True(curl.Stdout == "201", curl.Stdout + curl.Stderr + fixture.Core.LogText);
         string location = File.ReadAllLines(headers).Single(l => l.StartsWith("location:", StringComparison.OrdinalIgnoreCase))[9..].Trim();
         string id = location.Split('/')[^1];
         var verify = fixture.Core.Tapir("core", "aggregates", "verify", id);

@@ -26,7 +26,7 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         var submission = fixture.For(Edge1, Random(1000, 1));
         submission.Interval = "2026-11-29T10:00:00Z/PT1M";
         var response = fixture.Send(Edge1, submission);
-        Assert.True(response.Status == 201, response.Body + fixture.Core.Log);
+        Assert.True(response.Status == 201, response.Body + fixture.Core.LogText);
         Assert.Matches("^/api/v1/aggregates/[A-Za-z0-9_-]{22}$", response.Location);
         string id = Id(response);
         Assert.Equal($"{{\"aggregate_id\":\"{id}\",\"location\":\"{response.Location}\"}}", response.Body);
@@ -62,7 +62,7 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         submission.Target = "/api/v1/aggregate/vector";
         submission.ContentType = "application/vnd.apache.parquet";
         var response = fixture.Send(Edge2, submission);
-        Assert.True(response.Status == 201, response.Body + fixture.Core.Log);
+        Assert.True(response.Status == 201, response.Body + fixture.Core.LogText);
         string id = Id(response);
         var row = fixture.Rows().Single(r => r.Id == id);
         var received = DateTimeOffset.FromUnixTimeMilliseconds(row.ReceivedAt);
@@ -80,7 +80,7 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         {
             var body = Random(length, 3 + length);
             var first = fixture.Send(Edge1, fixture.For(Edge1, body));
-            Assert.True(first.Status == 201, first.Body + fixture.Core.Log);
+            Assert.True(first.Status == 201, first.Body + fixture.Core.LogText);
             var rows = fixture.Rows().Count;
             var files = fixture.Files();
             var again = fixture.For(Edge1, body);
@@ -250,7 +250,7 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         int rows = fixture.Rows().Count;
         var files = fixture.Files();
         var response = fixture.Send(node, s, certificate);
-        Assert.True(expected.Status == response.Status, $"{name}: {response.Status} {response.Body}\n{fixture.Core.Log}");
+        Assert.True(expected.Status == response.Status, $"{name}: {response.Status} {response.Body}\n{fixture.Core.LogText}");
         if (expected.Error is not null)
         {
             Assert.Equal($"{{\"error\":\"{expected.Error}\"}}", response.Body);

@@ -16,7 +16,7 @@ public sealed class AggregateVerifyTests(AggregateCore fixture) : IClassFixture<
         var submission = fixture.For(node, body);
         submission.Target = $"/api/v1/aggregate/{type}";
         var response = fixture.Send(node, submission);
-        Assert.True(response.Status == 201, response.Body + fixture.Core.Log);
+        Assert.True(response.Status == 201, response.Body + fixture.Core.LogText);
         return response.Location![(response.Location!.LastIndexOf('/') + 1)..];
     }
 

@@ -25,7 +25,7 @@ public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<Aggre
     {
         string file = WriteFile(3000, node.Length + 10 * node[4]);
         var r = Submit(node, file, "--type", "histogram", "--interval", "2026-11-29T10:00:00Z/PT5M");
-        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.Log);
+        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.LogText);
         Assert.Matches("^/api/v1/aggregates/[A-Za-z0-9_-]{22}\n$", r.Stdout);
         var row = fixture.Rows().Single(a => r.Stdout.TrimEnd().EndsWith(a.Id, StringComparison.Ordinal));
         Assert.Equal((node, "histogram", "application/vnd.apache.parquet", 3000L, "2026-11-29T10:00:00Z/PT5M"),
@@ -44,7 +44,7 @@ public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<Aggre
     {
         string file = WriteFile(3 * 1024 * 1024, 77);
         var r = Submit("edge1.example.net", file, "--type", "vector", "--content-type", "application/binary");
-        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.Log);
+        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.LogText);
         var row = fixture.Rows().Single(a => r.Stdout.TrimEnd().EndsWith(a.Id, StringComparison.Ordinal));
         Assert.NotNull(row.PayloadPath);
         Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(fixture.Core.StateDir, row.PayloadPath!)));
@@ -83,7 +83,7 @@ public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<Aggre
         await Task.Delay(1500);
         fixture.Core.Start();
         var r = await submit;
-        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.Log);
+        Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.LogText);
         Assert.Contains("warning submission attempt 1 failed (", r.Stderr);
         Assert.Single(fixture.Rows(), a => r.Stdout.TrimEnd().EndsWith(a.Id, StringComparison.Ordinal));
     }

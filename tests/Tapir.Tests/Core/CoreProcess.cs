@@ -42,6 +42,18 @@ internal sealed class CoreProcess : IDisposable
 
     public StringWriter Log { get; } = new();
 
+    /// <summary>The log so far; the reader threads append to it, so it is read under its lock.</summary>
+    public string LogText
+    {
+        get
+        {
+            lock (Log)
+            {
+                return Log.ToString();
+            }
+        }
+    }
+
     public ProcessResult Tapir(params string[] args) => Run.Tapir(Environment, args);
 
     public int Pid => serve?.Id ?? throw new InvalidOperationException("core serve is not running");
@@ -67,7 +79,7 @@ internal sealed class CoreProcess : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
-            Assert.False(serve.HasExited, $"core serve exited: {Log}");
+            Assert.False(serve.HasExited, $"core serve exited: {LogText}");
             try
             {
                 using var client = new TcpClient();
@@ -79,7 +91,7 @@ internal sealed class CoreProcess : IDisposable
                 Thread.Sleep(50);
             }
         }
-        throw new TimeoutException($"core serve did not listen on {Port}: {Log}");
+        throw new TimeoutException($"core serve did not listen on {Port}: {LogText}");
     }
 
     /// <summary>SIGKILL: the crash the durability tests need.</summary>
@@ -133,11 +145,11 @@ internal sealed class CoreProcess : IDisposable
         if (status is null)
         {
             Kill();
-            throw new Xunit.Sdk.XunitException($"core serve was still running 10 s after SIGTERM (killed): {Log}");
+            throw new Xunit.Sdk.XunitException($"core serve was still running 10 s after SIGTERM (killed): {LogText}");
         }
         if (status != 0)
         {
-            throw new Xunit.Sdk.XunitException($"core serve {(running ? "exited after SIGTERM" : "had exited")} with status {status}: {Log}");
+            throw new Xunit.Sdk.XunitException($"core serve {(running ? "exited after SIGTERM" : "had exited")} with status {status}: {LogText}");
         }
     }
 
@@ -154,7 +166,7 @@ internal sealed class CoreProcess : IDisposable
                     return;
                 }
             }
-            Assert.True(DateTime.UtcNow < deadline, $"not in the log: {fragment}\n{Log}");
+            Assert.True(DateTime.UtcNow < deadline, $"not in the log: {fragment}\n{LogText}");
             Thread.Sleep(50);
         }
     }

@@ -17,7 +17,7 @@ public sealed class EnrollmentEndToEndTests
         Assert.Equal(Private, File.GetUnixFileMode(credentials));
         string edge = core.File("edge");
         var enrolled = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", edge);
-        Assert.True(enrolled.ExitCode == 0, enrolled.Stderr + core.Log);
+        Assert.True(enrolled.ExitCode == 0, enrolled.Stderr + core.LogText);
         Assert.StartsWith("enrolled edge1.example.net", enrolled.Stdout);
         foreach (var (file, mode) in new[] { ("tls.key", Private), ("datakey.jwk", Private), ("tls.crt", (UnixFileMode?)null), ("ca.crt", null), ("trusted.jwks", null), ("bootstrap.json", null) })
         {
@@ -54,7 +54,7 @@ public sealed class EnrollmentEndToEndTests
         Assert.Equal("401", noCert.Stdout);
 
         var renewed = core.Tapir("edge", "renew", "--state", edge, "--attempts", "1");
-        Assert.True(renewed.ExitCode == 0, renewed.Stderr + core.Log);
+        Assert.True(renewed.ExitCode == 0, renewed.Stderr + core.LogText);
         Assert.StartsWith("renewed edge1.example.net", renewed.Stdout);
         Assert.Equal(0, Run.Process("curl", ["-sS", "--fail", "--cacert", ca, "--cert", crt, "--key", key, url]).ExitCode);
 
@@ -91,7 +91,7 @@ public sealed class EnrollmentEndToEndTests
         var args = new List<string> { "edge", "enroll", "--credentials", credentials, "--state", core.File("edge"), "--alg", alg };
         if (crv is not null) { args.AddRange(["--crv", crv]); }
         var r = core.Tapir([.. args]);
-        Assert.True(r.ExitCode == 0, r.Stderr + core.Log);
+        Assert.True(r.ExitCode == 0, r.Stderr + core.LogText);
         var show = core.Tapir("core", "node", "show", "edge2.example.net");
         Assert.Contains("state: enrolled", show.Stdout);
         Assert.Contains($"\"alg\":\"{alg}\"", show.Stdout);

@@ -54,7 +54,7 @@ public sealed class EnrollmentRefusalTests(RunningCore running) : IClassFixture<
         {
             lock (core.Log)
             {
-                if (core.Log.ToString().Contains(fragment, StringComparison.Ordinal))
+                if (core.LogText.Contains(fragment, StringComparison.Ordinal))
                 {
                     return;
                 }

@@ -35,8 +35,8 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         core.Signal(signal);
         int? status = core.WaitForExit(TimeSpan.FromSeconds(2));
         output.WriteLine($"SIG{signal} after {requests} requests: exit {status?.ToString() ?? "none"} after {clock.ElapsedMilliseconds} ms");
-        Assert.True(status == 0, $"expected exit 0 within 2 s, got {status?.ToString() ?? "still running"}: {core.Log}");
-        string log = core.Log.ToString();
+        Assert.True(status == 0, $"expected exit 0 within 2 s, got {status?.ToString() ?? "still running"}: {core.LogText}");
+        string log = core.LogText;
         Assert.Contains($"SIG{signal} received: stopping", log);
         Assert.EndsWith("stopped", log.TrimEnd());
     }
@@ -83,7 +83,7 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         int? status = core.WaitForExit(TimeSpan.FromSeconds(10));
         await Task.WhenAll(tasks);
         output.WriteLine($"SIG{signal} after the first answer: {answered.Count} of 20 answered, exit {status}");
-        Assert.True(status == 0, $"exit {status?.ToString() ?? "none"}: {core.Log}");
+        Assert.True(status == 0, $"exit {status?.ToString() ?? "none"}: {core.LogText}");
 
         core.Start();
         core.Stop();
@@ -116,14 +116,14 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         request.Send("{\"a\":");
         request.SettleInFlight();
         core.Signal("TERM");
-        Assert.True(core.WaitForExit(TimeSpan.FromMilliseconds(700)) is null, $"exited with a request in flight: {core.Log}");
+        Assert.True(core.WaitForExit(TimeSpan.FromMilliseconds(700)) is null, $"exited with a request in flight: {core.LogText}");
         request.Send("\"b\"}");
         string answer = request.ReadAnswer();
         output.WriteLine(answer.Split("\r\n")[0]);
         Assert.StartsWith("HTTP/1.1 4", answer);
         Assert.Contains("Connection: close", answer, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, core.WaitForExit(TimeSpan.FromSeconds(5)));
-        Assert.Contains("1 requests in flight", core.Log.ToString());
+        Assert.Contains("1 requests in flight", core.LogText);
     }
 
     [Fact]
@@ -141,9 +141,9 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         core.Signal("TERM");
         int? status = core.WaitForExit(TimeSpan.FromSeconds(2));
         output.WriteLine($"second SIGTERM: exit {status} after {clock.ElapsedMilliseconds} ms");
-        Assert.True(status == 1, $"exit {status?.ToString() ?? "none"}: {core.Log}");
-        Assert.Contains("1 requests in flight, waiting up to 1m", core.Log.ToString());
-        Assert.Contains("SIGTERM received during the drain: exiting now", core.Log.ToString());
+        Assert.True(status == 1, $"exit {status?.ToString() ?? "none"}: {core.LogText}");
+        Assert.Contains("1 requests in flight, waiting up to 1m", core.LogText);
+        Assert.Contains("SIGTERM received during the drain: exiting now", core.LogText);
     }
 
     [Fact]
@@ -159,10 +159,10 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         core.Signal("TERM");
         int? status = core.WaitForExit(TimeSpan.FromSeconds(6));
         output.WriteLine($"held request, 2 s timeout: exit {status} after {clock.ElapsedMilliseconds} ms");
-        Assert.True(status == 0, $"exit {status?.ToString() ?? "none"}: {core.Log}");
+        Assert.True(status == 0, $"exit {status?.ToString() ?? "none"}: {core.LogText}");
         Assert.InRange(clock.ElapsedMilliseconds, 1_900, 4_500);
-        Assert.Contains("1 requests in flight, waiting up to 2s", core.Log.ToString());
-        Assert.Contains("drain timed out after 2s", core.Log.ToString());
+        Assert.Contains("1 requests in flight, waiting up to 2s", core.LogText);
+        Assert.Contains("drain timed out after 2s", core.LogText);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class ReservedNodeNameTests
         core.Environment["TAPIR_CORE__NAME"] = "edge8.example.net";
         core.Start();
         var renew = core.Tapir("edge", "renew", "--state", core.File("edge8"), "--attempts", "1");
-        Assert.True(renew.ExitCode == 1, renew.Stderr + core.Log);
+        Assert.True(renew.ExitCode == 1, renew.Stderr + core.LogText);
         core.AssertLogged("/edge8.example.net/renew from 127.0.0.1 (edge8.example.net): 401 renewal refused (the name is reserved: it is the core's name (core.name))");
     }
 }

@@ -36,7 +36,7 @@ public sealed class CoreIdentityTests
         core.Start();
         string credentials = core.AddNode("edge9.example.net");
         var enrolled = core.Tapir("edge", "enroll", "--credentials", credentials, "--state", edge);
-        Assert.True(enrolled.ExitCode == 0, enrolled.Stderr + core.Log);
+        Assert.True(enrolled.ExitCode == 0, enrolled.Stderr + core.LogText);
         core.Stop();
         string bootstrap = Path.Combine(edge, "bootstrap.json");
         var json = JsonNode.Parse(File.ReadAllText(bootstrap))!;

@@ -27,7 +27,7 @@ public sealed class LostRenewalAnswerTests
         Thread.Sleep(1_500); // the revocation reaches the handshake (0.5 s refresh); a later timestamp
 
         var second = core.Tapir("edge", "renew", "--state", edge, "--attempts", "1");
-        Assert.True(second.ExitCode == 0, second.Stderr + core.Log);
+        Assert.True(second.ExitCode == 0, second.Stderr + core.LogText);
         Assert.Contains("trying once without the client certificate", second.Stderr);
         Assert.StartsWith("renewed edge1.example.net", second.Stdout);
         Assert.NotEqual(oldCertificate, File.ReadAllBytes(Path.Combine(edge, "tls.crt")));

@@ -16,7 +16,7 @@ public sealed class NodemanClientInteropTests
         string credentials = core.AddNode("edge7.example.net");
         Directory.CreateDirectory(core.File("py"));
         var r = Run.Process("/usr/bin/python3", [Path.Combine(Repo.Root, "tests", "interop", "nodeman-client.py"), credentials, Path.Combine(core.StateDir, "ca.crt"), core.File("py")]);
-        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr + core.Log);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr + core.LogText);
         Assert.Matches(@"enrolled \d+\nrenewed \d+\n", r.Stdout);
         var show = core.Tapir("core", "node", "show", "edge7.example.net");
         Assert.Contains("state: enrolled", show.Stdout);
