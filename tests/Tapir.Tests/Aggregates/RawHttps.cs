@@ -30,14 +30,7 @@ internal sealed class RawHttps : IDisposable
             TargetHost = "127.0.0.1",
             ClientCertificates = clientCertificate is null ? null : [clientCertificate],
             LocalCertificateSelectionCallback = clientCertificate is null ? null : (_, _, _, _, _) => clientCertificate,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(root);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is X509Certificate2 c && chain.Build(c);
-            },
+            RemoteCertificateValidationCallback = Tapir.Tests.Core.EnrollmentClient.TrustsOnly(root),
         });
         tls.ReadTimeout = 20_000;
     }

@@ -75,20 +75,23 @@ internal static class EnrollmentClient
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(root);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return certificate is X509Certificate2 c && chain.Build(c);
-                },
+                RemoteCertificateValidationCallback = TrustsOnly(root),
                 ClientCertificates = clientCertificate is null ? null : [clientCertificate],
                 LocalCertificateSelectionCallback = clientCertificate is null ? null : (_, _, _, _, _) => clientCertificate,
             },
         };
         return new HttpClient(handler) { BaseAddress = core.BaseUrl };
     }
+
+    /// <summary>Accepts only a server certificate that chains to the given root (the test's pin).</summary>
+    public static RemoteCertificateValidationCallback TrustsOnly(X509Certificate2 root) => (_, certificate, _, _) =>
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return certificate is X509Certificate2 c && chain.Build(c);
+    };
 
     public static (int Status, string Body) Post(HttpClient client, string path, string body)
     {
