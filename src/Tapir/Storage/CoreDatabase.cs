@@ -46,6 +46,8 @@ public static class CoreDatabase
         """,
         // Aggregates (issue 10): see AggregateDatabase.cs.
         AggregateDatabase.Schema,
+        // The MQTT outbox (issue 11): see MqttOutbox.cs.
+        MqttOutbox.Schema,
     ];
 
     /// <summary>
