@@ -8,12 +8,12 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name 'packages.lock.json' -o -name Directory.Build.props)
-DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates curl python3 python3-jwcrypto
+DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates curl python3 python3-jwcrypto systemd
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps interop-peers test demo bench fuzz clean
+.PHONY: all deps interop-peers test demo bench fuzz install clean
 all: bin/tapir
 
 deps:
@@ -56,6 +56,26 @@ bench: bin/tapir
 SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(SECONDS) fuzz/run.sh
+
+# `make install [PREFIX=/usr/local] [DESTDIR=…]`: the binary, the example configuration, the
+# documentation, the systemd units (dist/*.service.in with the paths filled in) and the sysusers.d
+# entry for the tapir user. Nothing is started or enabled; docs/operations.md has the first run.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/tapir
+install: bin/tapir
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/tapir
+	install -m 0755 bin/tapir $(DESTDIR)$(PREFIX)/bin/tapir
+	install -m 0644 tapir.toml.example $(DESTDIR)$(DOCDIR)/tapir.toml.example
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/tapir/tapir.toml ] || install -m 0644 tapir.toml.example $(DESTDIR)$(SYSCONFDIR)/tapir/tapir.toml
+	for unit in tapir-core tapir-edge; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    dist/$$unit.service.in > $(DESTDIR)$(UNITDIR)/$$unit.service; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit.service; \
+	done
+	install -m 0644 dist/tapir.sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/tapir.conf
 
 clean:
 	rm -rf bin build src/*/bin src/*/obj tests/*/bin tests/*/obj

@@ -76,6 +76,7 @@ public static class ApiServer
             return;
         }
         Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
+        SystemdNotify.Ready($"listening on {core.Config.Listen}");
         await RefreshUntil(core, validator, stop).ConfigureAwait(false);
         await Drain(app, core.Config.ShutdownTimeout, () => Volatile.Read(ref inFlight)).ConfigureAwait(false);
     }
@@ -98,6 +99,7 @@ public static class ApiServer
     /// <summary>Stops accepting, lets requests in flight finish within the timeout, then closes what is left.</summary>
     private static async Task Drain(WebApplication app, TimeSpan timeout, Func<int> inFlight)
     {
+        SystemdNotify.Stopping();
         Log.Info($"stopping: no new connections; {inFlight()} requests in flight, waiting up to {Durations.Format(timeout)}");
         using var deadline = new CancellationTokenSource(timeout);
         try
