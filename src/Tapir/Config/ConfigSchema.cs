@@ -29,6 +29,7 @@ public static class ConfigSchema
         new("core", "aggregate_inline_max", ConfigKind.Integer, 1024L * 1024, "Aggregate bodies up to this many bytes are stored in the database, larger ones in their own files.", Positive),
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
         new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
+        new("core", "metrics_listen", ConfigKind.String, "127.0.0.1:9464", "Plain-HTTP listener for GET /metrics (Prometheus) and /healthz (host:port; \"\" turns it off).", OptionalHostPort),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
     ];
@@ -71,6 +72,8 @@ public static class ConfigSchema
         return colon > 0 && int.TryParse(text.AsSpan(colon + 1), out int port) && port is > 0 and < 65536
             ? null : "must be host:port with a port from 1 to 65535";
     }
+
+    private static string? OptionalHostPort(object value) => ((string)value).Length == 0 ? null : HostPort(value);
 
     private static string? HttpsUrl(object value) => Url((string)value, "https");
 

@@ -19,7 +19,8 @@ public sealed record CoreConfig(
     long AggregateMaxBytes,
     long AggregateInlineMax,
     TimeSpan AggregateMaxAge,
-    TimeSpan ShutdownTimeout);
+    TimeSpan ShutdownTimeout,
+    string MetricsListen);
 
 public sealed record EdgeConfig(string StateDir);
 
@@ -47,7 +48,8 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateMaxBytes: (long)v["core.aggregate_max_bytes"],
             AggregateInlineMax: (long)v["core.aggregate_inline_max"],
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
-            ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"]),
+            ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"],
+            MetricsListen: (string)v["core.metrics_listen"]),
         new EdgeConfig((string)v["edge.state_dir"]),
         new LogConfig((string)v["log.level"]));
 }

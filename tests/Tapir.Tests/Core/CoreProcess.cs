@@ -23,6 +23,8 @@ internal sealed class CoreProcess : IDisposable
             ["TAPIR_CORE__STATE_DIR"] = StateDir,
             ["TAPIR_CORE__LISTEN"] = $"127.0.0.1:{Port}",
             ["TAPIR_CORE__PUBLIC_URL"] = $"https://127.0.0.1:{Port}/",
+            // Off unless a test asks for it: the default 127.0.0.1:9464 would be shared by parallel cores.
+            ["TAPIR_CORE__METRICS_LISTEN"] = "",
         };
         var init = Tapir("core", "init", "--alg", alg);
         Assert.True(init.ExitCode == 0, init.Stderr);
@@ -197,7 +199,7 @@ internal sealed class CoreProcess : IDisposable
     // binding it; a process-wide counter keeps the cores of one run apart.
     private static int nextPort = 20000 + Random.Shared.Next(10000);
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         for (int tries = 0; tries < 1000; tries++)
         {

@@ -18,6 +18,7 @@ using Tapir.Config;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
+using Tapir.Metrics;
 using Tapir.Storage;
 
 namespace Tapir.Core.Api;
@@ -29,6 +30,9 @@ public static class ApiServer
         var validator = core.Validator;
         validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
         using var serverCertificate = core.State.ServerCertificate();
+        core.ServerCertificateNotAfter = serverCertificate.NotAfter.ToUniversalTime();
+        using var metrics = new PrometheusText();
+        TapirMetrics.CertificateExpiry = () => MetricsEndpoint.CertificateExpiry(core, core.ServerCertificateNotAfter);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // ProcessSignals owns SIGTERM/SIGINT; the host's console lifetime would take them for itself.
@@ -43,7 +47,15 @@ public static class ApiServer
             Interlocked.Increment(ref inFlight);
             try
             {
-                await Router.Dispatch(core, validator, context).ConfigureAwait(false);
+                if (context.Request.IsHttps)
+                {
+                    await Router.Dispatch(core, validator, context).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Only the plain-HTTP operations listener (core.metrics_listen) serves without TLS.
+                    await Router.Write(context, MetricsEndpoint.Answer(core, metrics, context.Request)).ConfigureAwait(false);
+                }
             }
             catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
             {
@@ -76,6 +88,10 @@ public static class ApiServer
             return;
         }
         Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
+        if (core.Config.MetricsListen.Length > 0)
+        {
+            Log.Info($"metrics and health on http://{core.Config.MetricsListen}/metrics and /healthz");
+        }
         SystemdNotify.Ready($"listening on {core.Config.Listen}");
         await RefreshUntil(core, validator, stop).ConfigureAwait(false);
         await Drain(app, core.Config.ShutdownTimeout, () => Volatile.Read(ref inFlight)).ConfigureAwait(false);
@@ -133,7 +149,7 @@ public static class ApiServer
     {
         kestrel.AddServerHeader = false;
         kestrel.Limits.MaxRequestBodySize = core.Config.AggregateMaxBytes;
-        kestrel.Listen(Endpoint(core.Config.Listen), listen =>
+        kestrel.Listen(Endpoint(core.Config.Listen, "core.listen"), listen =>
         {
             // HTTP/1.1 only: what nodeman and aggrec clients speak, and the connection a
             // revoked peer's request is dropped on is then exactly that peer's.
@@ -149,6 +165,10 @@ public static class ApiServer
                 OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = Tapir.Security.Pki.ChainValidator.Policy(core.State.Root),
             });
         });
+        if (core.Config.MetricsListen.Length > 0)
+        {
+            kestrel.Listen(Endpoint(core.Config.MetricsListen, "core.metrics_listen"), listen => listen.Protocols = HttpProtocols.Http1);
+        }
     }
 
     private static bool Accept(PeerValidator validator, X509Certificate2 certificate)
@@ -161,13 +181,13 @@ public static class ApiServer
         return false;
     }
 
-    private static IPEndPoint Endpoint(string listen)
+    private static IPEndPoint Endpoint(string listen, string key)
     {
         int colon = listen.LastIndexOf(':');
         string host = listen[..colon].Trim('[', ']');
         if (!IPAddress.TryParse(host, out var address))
         {
-            address = host == "localhost" ? IPAddress.Loopback : throw new TapirException($"core.listen: '{host}' is not an IP address.");
+            address = host == "localhost" ? IPAddress.Loopback : throw new TapirException($"{key}: '{host}' is not an IP address.");
         }
         return new IPEndPoint(address, int.Parse(listen[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }

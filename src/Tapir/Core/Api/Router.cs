@@ -6,6 +6,7 @@ using Tapir.Core.Aggregates;
 using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
+using Tapir.Metrics;
 using Tapir.Security;
 using Tapir.Security.Pki;
 using Tapir.Storage;
@@ -47,6 +48,7 @@ public static class Router
             ("GET", ["api", "v1", "node", var name, "configuration"]) => name == peer ? NodeDirectory.Configuration(core, name) : ApiResult.Refuse(403, "only the node itself reads its configuration"),
             _ => ApiResult.Refuse(404, "no such endpoint"),
         };
+        Count(request, parts, result);
         if (result.Status >= 400)
         {
             // The wire's short reason, then the detail only the log gets.
@@ -57,6 +59,27 @@ public static class Router
 
     /// <summary>Failures count against the mTLS peer, or else the client address, never the name in the URL;
     /// a 429 is not itself a failure (FailureLimiter).</summary>
+    /// <summary>The metrics of DESIGN §8 / issue 13: enrollments, renewals and aggregates by outcome and reason.</summary>
+    private static void Count(HttpRequest request, string[] parts, ApiResult result)
+    {
+        switch (request.Method, parts)
+        {
+            case ("POST", ["api", "v1", "node", _, "enroll"]):
+                TapirMetrics.CountAnswer(TapirMetrics.Enrollments, result.Status, result.Reason, "issued");
+                break;
+            case ("POST", ["api", "v1", "node", _, "renew"]):
+                TapirMetrics.CountAnswer(TapirMetrics.Renewals, result.Status, result.Reason, "issued");
+                break;
+            case ("POST", ["api", "v1", "aggregate", _]):
+                TapirMetrics.CountAnswer(TapirMetrics.Aggregates, result.Status, result.Reason, "accepted");
+                if (result.Status < 400 && request.ContentLength is long bytes)
+                {
+                    TapirMetrics.AggregateBytes.Add(bytes);
+                }
+                break;
+        }
+    }
+
     private static async Task<ApiResult> Limited(CoreContext core, HttpContext context, string? peer, Func<byte[], ApiResult> handle)
     {
         var now = core.Clock.GetUtcNow();
@@ -107,7 +130,7 @@ public static class Router
         return new ApiResult(200, crl, "application/pkix-crl");
     }
 
-    private static async Task Write(HttpContext context, ApiResult result)
+    internal static async Task Write(HttpContext context, ApiResult result)
     {
         context.Response.StatusCode = result.Status;
         context.Response.ContentType = result.ContentType;

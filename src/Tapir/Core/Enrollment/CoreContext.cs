@@ -25,6 +25,9 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
     /// <summary>Reserved names (DESIGN §2), asked again at enrollment and renewal: the configuration may have changed since `node add`.</summary>
     public Nodes.NodePolicy Names { get; } = Nodes.NodePolicy.For(state, config);
 
+    /// <summary>When the TLS server certificate `core serve` presents expires (for /healthz and the expiry gauge).</summary>
+    public DateTime ServerCertificateNotAfter { get; set; } = DateTime.MaxValue;
+
     /// <summary>Runs a database action under the single-writer lock (SqliteConnection is not thread-safe).</summary>
     public T Db<T>(Func<SqliteConnection, T> action)
     {

@@ -1,0 +1,58 @@
+// The core's plain-HTTP operations listener (core.metrics_listen, default 127.0.0.1:9464; issue 13):
+// GET /metrics in Prometheus text format and GET /healthz, the state of the database and of the
+// core's own certificates, 200 when all is well and 503 when not. Nothing else is served there,
+// and none of the API is: the listener has no TLS and no client identity.
+using Microsoft.AspNetCore.Http;
+using Tapir.Core.Enrollment;
+using Tapir.Metrics;
+
+namespace Tapir.Core.Api;
+
+public static class MetricsEndpoint
+{
+    /// <summary>A certificate with less than this left makes /healthz answer 503.</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(7);
+
+    public static ApiResult Answer(CoreContext core, PrometheusText metrics, HttpRequest request) => (request.Method, request.Path.Value) switch
+    {
+        ("GET", "/metrics") => new ApiResult(200, metrics.Scrape(), PrometheusText.ContentType),
+        ("GET", "/healthz") => Health(core),
+        _ => ApiResult.Refuse(404, "only /metrics and /healthz are served here"),
+    };
+
+    /// <summary>Seconds left on the core's own certificates, for the expiry gauge.</summary>
+    public static IEnumerable<(string, double)> CertificateExpiry(CoreContext core, DateTime serverNotAfter)
+    {
+        var now = core.Clock.GetUtcNow().UtcDateTime;
+        return [("ca", (core.State.Root.NotAfter.ToUniversalTime() - now).TotalSeconds), ("server", (serverNotAfter.ToUniversalTime() - now).TotalSeconds)];
+    }
+
+    private static ApiResult Health(CoreContext core)
+    {
+        var lines = new List<string>();
+        bool healthy = true;
+        try
+        {
+            core.Db(db =>
+            {
+                using var cmd = db.CreateCommand();
+                cmd.CommandText = "SELECT 1";
+                return cmd.ExecuteScalar();
+            });
+            lines.Add("database ok");
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or InvalidOperationException)
+        {
+            healthy = false;
+            lines.Add($"database failing: {e.Message}");
+        }
+        foreach (var (name, secondsLeft) in CertificateExpiry(core, core.ServerCertificateNotAfter))
+        {
+            var left = TimeSpan.FromSeconds(Math.Max(0, secondsLeft));
+            bool ok = left > ExpiryWarning;
+            healthy &= ok;
+            lines.Add($"{name} certificate {(ok ? "ok" : secondsLeft <= 0 ? "expired" : "expiring")}: {Math.Floor(left.TotalDays)}d left");
+        }
+        return new ApiResult(healthy ? 200 : 503, string.Join("\n", lines) + "\n", "text/plain; charset=utf-8");
+    }
+}
