@@ -1,73 +1,91 @@
 #!/usr/bin/env bash
-# `make demo`: the end-to-end path that exists today, run against the real binary in a temp dir.
-set -euo pipefail
+# `make demo`: the whole security model with real processes on 127.0.0.1 (issue 13). One line per
+# step, ✓ or ✗ with the figure that matters; every command's output goes to the log file whose
+# path is printed at the end. Exit 0 only if every step behaved as expected. Every process started
+# is stopped with SIGTERM and must exit 0; the scratch directory is removed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
+mkdir -p build
+log=$PWD/build/demo.log
+: >"$log"
 work=$(mktemp -d)
 # shellcheck source=tests/lib/core.sh
 . tests/lib/core.sh
-# Whatever happens, the core is stopped with SIGTERM (a hung stop fails the demo) and the scratch
-# directory is removed.
-trap 'status=$?; core_stop || status=1; rm -rf "$work"; exit $status' EXIT
+failures=0
+steps=0
+trap 'status=$?; core_stop >>"$log" 2>&1 || status=1; rm -rf "$work"; exit $status' EXIT
 cd "$work"
 
-echo "== tapir version"
-$tapir version
-echo
-echo "== an edge data key (Ed448) and the core's trusted copy of its public half"
-$tapir key generate --alg EdDSA --crv Ed448 --kid edge1.example.net --out edge1.jwk
-$tapir key public edge1.jwk > edge1.pub.jwk
-cat edge1.pub.jwk
-echo "thumbprint: $($tapir key thumbprint edge1.pub.jwk)"
-echo
-echo "== the edge signs an MQTT payload (flattened JWS, DESIGN §6.3); anyone with the JWKS verifies it offline"
-printf '{"type":"new_qname","qname":"www.example.net."}' > message.json
-$tapir jws sign --key edge1.jwk --flattened message.json > message.jws
-cat message.jws
-printf 'payload: '; $tapir jws verify --jwks edge1.pub.jwk message.jws; echo
-echo
-echo "== a tampered message is refused (exit 1)"
-sed 's/"signature":"./"signature":"A/' message.jws > tampered.jws
-if $tapir jws verify --jwks edge1.pub.jwk tampered.jws; then echo "unexpected success"; exit 1; fi
-echo
-echo "== the edge signs an aggregate submission (RFC 9421, edm profile + Content-Digest); a reviewer verifies the capture"
-printf 'POST /api/v1/aggregate/histogram HTTP/1.1\r\nHost: core.example.net:8443\r\nContent-Type: application/vnd.apache.parquet\r\n\r\nPAR1...PAR1' > aggregate.http
-$tapir key generate --alg EdDSA --kid edge1.example.net --out edge1-25519.jwk
-$tapir key public edge1-25519.jwk > edge1-25519.pub.jwk
-$tapir httpsig sign --key edge1-25519.jwk --keyid edge1.example.net aggregate.http > signed.http
-cat signed.http; echo
-$tapir httpsig verify --jwks edge1-25519.pub.jwk --max-age 1h signed.http
-echo
-echo "== core and edge on this machine: init, node add, enroll, renew, remove (DESIGN §3, §4)"
+# ok TEXT / bad TEXT: one line of the transcript, and the same line in the log.
+ok() { steps=$((steps + 1)); printf '  \342\234\223 %s\n' "$1" | tee -a "$log"; }
+bad() { steps=$((steps + 1)); failures=$((failures + 1)); printf '  \342\234\227 %s\n' "$1" | tee -a "$log"; }
+# run CMD...: runs a command with its output in the log; its stdout is also left in $out.
+run() { echo "\$ $*" >>"$log"; out=$("$@" 2>>"$log"); local s=$?; printf '%s\n' "$out" >>"$log"; return $s; }
+# try CMD...: like run, with stderr too in $out (for the steps that must be refused).
+try() { echo "\$ $*" >>"$log"; out=$("$@" 2>&1); local s=$?; printf '%s\n' "$out" >>"$log"; return $s; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+section() { printf '\n%s\n' "$1" | tee -a "$log"; }
+
+section "1. core: init and serve"
 export TAPIR_CORE__STATE_DIR=$work/core
-$tapir core init --name core.example.net
-core_start serve.log
+if run "$tapir" core init --name core.example.net; then
+  ok "core init: root CA sha256 $(openssl x509 -in "$work/core/ca.crt" -noout -fingerprint -sha256 | cut -d= -f2 | cut -c1-23)… (P-256), server certificate, core data key, SQLite"
+else bad "core init"; exit 1; fi
+if core_start "$work/serve.log"; then ok "core serve: HTTPS API on 127.0.0.1:$core_port, metrics on 127.0.0.1:$core_metrics_port"; else bad "core serve did not start"; exit 1; fi
 port=$core_port
-$tapir core node add edge1.example.net --out edge1.credentials.json
-$tapir edge enroll --credentials edge1.credentials.json --state edge1 --crv Ed448
-ls -l edge1
-openssl verify -CAfile edge1/ca.crt -purpose sslclient edge1/tls.crt
-printf 'jwks over mTLS: '; curl -sS --cacert edge1/ca.crt --cert edge1/tls.crt --key edge1/tls.key "https://127.0.0.1:$port/api/v1/jwks"; echo
-printf 'without a client certificate: HTTP '; curl -sS -o /dev/null -w '%{http_code}\n' --cacert edge1/ca.crt "https://127.0.0.1:$port/api/v1/jwks"
-$tapir edge renew --state edge1
-echo "== the edge submits an aggregate over mTLS (RFC 9421-signed, Ed448 signs by key); the core answers its Location"
-head -c 5000 /dev/urandom > aggregate.parquet
-$tapir edge submit aggregate.parquet --type histogram --interval 2026-11-29T10:00:00Z/PT1M --state edge1
-$tapir core node list
-$tapir core node remove edge1.example.net
-sleep 2
-printf 'after removal: '; curl -sS --cacert edge1/ca.crt --cert edge1/tls.crt --key edge1/tls.key "https://127.0.0.1:$port/api/v1/jwks" 2>&1 | head -1 || true
-$tapir edge renew --state edge1 --attempts 1 || echo "(renewal refused, as it must be)"
-echo
-echo "== stop the core as systemd does (SIGTERM): it drains, closes the database and exits 0"
-core_stop
-echo "core serve exited with status 0"
-echo
-echo "== the core's log"
-cat serve.log
-echo
-echo "== not built yet (each says so and exits 1):"
-for cmd in "core mosquitto-config" "edge publish" "edge run"; do
+
+section "2. three nodes, three data-key algorithms"
+declare -A algs=([edge1]="--alg EdDSA --crv Ed25519" [edge2]="--alg EdDSA --crv Ed448" [edge3]="--alg ES256")
+declare -A names=([edge1]=Ed25519 [edge2]=Ed448 [edge3]=ES256)
+for e in edge1 edge2 edge3; do
+  run "$tapir" core node add "$e.example.net" --out "$e.credentials.json" || bad "core node add $e.example.net"
+  t=$(date +%s%N)
   # shellcheck disable=SC2086
-  if out=$($tapir $cmd 2>&1); then echo "unexpected success: $cmd"; exit 1; else echo "  $out"; fi
+  if run "$tapir" edge enroll --credentials "$e.credentials.json" --state "$e" ${algs[$e]}; then
+    serial=$(openssl x509 -in "$e/tls.crt" -noout -serial | cut -d= -f2 | cut -c1-12)
+    ok "$e.example.net enrolled with an ${names[$e]} data key: certificate serial $serial… ($(ms "$t") ms)"
+  else bad "$e.example.net enrollment"; fi
 done
+
+section "3. each edge submits a signed aggregate (RFC 9421 + Content-Digest over mTLS)"
+declare -A ids=()
+for e in edge1 edge2 edge3; do
+  head -c 5000 /dev/urandom >"$e.parquet"
+  t=$(date +%s%N)
+  if run "$tapir" edge submit "$e.parquet" --type histogram --interval 2026-11-29T10:00:00Z/PT1M --state "$e"; then
+    ids[$e]=${out##*/}
+    ok "$e: 201 Created ${out} ($(ms "$t") ms)"
+  else bad "$e: submission refused"; fi
+done
+head -c 2000000 /dev/urandom >large.parquet
+if run "$tapir" edge submit large.parquet --type vector --state edge1; then
+  large=${out##*/}
+  ok "edge1: a 2 MB aggregate stored in its own file: ${out}"
+else bad "edge1: large submission refused"; fi
+
+section "7. one node is removed"
+run "$tapir" core node remove edge3.example.net && ok "core node remove edge3.example.net: its certificates revoked" || bad "core node remove"
+sleep 2
+if try "$tapir" edge submit edge3.parquet --type histogram --state edge3 --attempts 1; then bad "edge3: submission after removal was accepted"
+else ok "edge3: submission refused at the TLS handshake; core log: $(grep -o 'client certificate CN=edge3.* (CertificateRevoked)' "$work/serve.log" | tail -1 | sed 's/ serial [0-9A-F]*//')"; fi
+if try "$tapir" edge renew --state edge3 --attempts 1; then bad "edge3: renewal after removal was accepted"
+else ok "edge3: renewal refused: $(tail -1 <<<"$out")"; fi
+
+section "8. stored aggregates are re-verified offline; a changed byte is named"
+if run "$tapir" core aggregates verify --all; then ok "core aggregates verify --all: $(grep -c ': ok ' <<<"$out") of $(wc -l <<<"$out") ok (the removed node's too)"
+else bad "core aggregates verify --all"; fi
+file=$(find "$work/core/aggregates" -type f -name "$large*" | head -1)
+if [ -n "$file" ]; then
+  printf 'X' | dd of="$file" bs=1 seek=1000 conv=notrunc status=none
+  if try "$tapir" core aggregates verify --all; then bad "verify did not notice the changed byte"
+  else ok "after one byte of $large's payload file changed: $(grep "$large" <<<"$out" | sed 's/^ *//')"; fi
+else bad "no payload file for $large"; fi
+
+section "9. stop"
+if core_stop >>"$log" 2>&1; then ok "core serve stopped by SIGTERM: exit 0 ($(tail -1 "$work/serve.log" | awk '{print $3}'))"
+else bad "core serve did not stop cleanly"; fi
+cat "$work/serve.log" >>"$log"
+
+printf '\n%d steps, %d failed. Details: %s\n' "$steps" "$failures" "$log"
+[ "$failures" -eq 0 ]
