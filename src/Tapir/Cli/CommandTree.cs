@@ -42,6 +42,7 @@ public static class CommandTree
         EdgeCommands.Enroll(output),
         EdgeCommands.Renew(output),
         SubmitCommand.Build(output),
+        AuditCommand.Build(output),
         NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
         NotBuilt("publish", "Sign and publish one MQTT message.", null));
 

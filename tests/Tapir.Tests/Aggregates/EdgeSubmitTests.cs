@@ -1,7 +1,7 @@
 // `tapir edge submit` (DESIGN §5.1, §5.2) with the real binary against a real core over mTLS:
 // Ed25519 (alg="ed25519") and Ed448 (no alg, signs by key) keys, a large file streamed into its
 // payload file, an interval that is signed and stored, an idempotent resubmission, and refusals
-// printed with the core's reason and exit 1.
+// printed with the core's reason and exit 1; every attempt is in the outbound audit log.
 namespace Tapir.Tests.Aggregates;
 
 public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<AggregateCore>
@@ -37,6 +37,39 @@ public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<Aggre
         var again = Submit(node, file, "--type", "histogram", "--interval", "2026-11-29T10:00:00Z/PT5M");
         Assert.Equal((0, r.Stdout), (again.ExitCode, again.Stdout));
         Assert.Single(fixture.Rows(), a => a.Id == row.Id);
+    }
+
+    [Fact]
+    public void EverySubmissionIsInTheOutboundAuditLog()
+    {
+        string file = WriteFile(1234, 4242);
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        var stored = Submit("edge1.example.net", file, "--type", "test", "--content-type", "application/binary");
+        Assert.True(stored.ExitCode == 0, stored.Stderr);
+        var refused = Submit("edge1.example.net", file, "--type", "nosuch");
+        Assert.Equal(1, refused.ExitCode);
+        string url = $"{fixture.Core.BaseUrl}api/v1/aggregate/";
+        var table = fixture.Core.Tapir("edge", "audit", "--state", fixture.EdgeDir("edge1.example.net"));
+        Assert.Equal(0, table.ExitCode);
+        var mine = table.Stdout.Split('\n').Where(l => l.Contains($"sha256:{sha256[..16]}…", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, mine.Count);
+        Assert.Matches($"^[0-9T:.-]+Z  aggregate  {url}test  1234 bytes  sha256:{sha256[..16]}…  sig1 kid=edge1.example.net  201 {stored.Stdout.TrimEnd()}$", mine[0]);
+        Assert.EndsWith($"{url}nosuch  1234 bytes  sha256:{sha256[..16]}…  sig1 kid=edge1.example.net  404 no such aggregate type", mine[1]);
+        var json = fixture.Core.Tapir("edge", "audit", "--json", "--state", fixture.EdgeDir("edge1.example.net"));
+        var record = json.Stdout.Split('\n').Where(l => l.Contains(sha256, StringComparison.Ordinal)).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).First();
+        Assert.Equal(("aggregate", $"{url}test", 1234L, "sig1", "edge1.example.net"),
+            (record.GetProperty("kind").GetString(), record.GetProperty("target").GetString(), record.GetProperty("bytes").GetInt64(), record.GetProperty("label").GetString(), record.GetProperty("kid").GetString()));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(fixture.EdgeDir("edge1.example.net"), "audit.log")));
+    }
+
+    [Fact]
+    public void ACorruptAuditLogIsAnErrorNamingTheLine()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("audit.log"), "{\"time\":\"2026-12-01T00:00:00.000Z\",\"kind\":\"mqtt\",\"target\":\"t\",\"bytes\":1,\"sha256\":\"00\",\"label\":\"jws\",\"kid\":\"k\",\"outcome\":\"0\"}\nnot json\n");
+        var r = Run.Tapir("edge", "audit", "--state", dir.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("audit.log:2: not an audit record.", r.Stderr);
     }
 
     [Fact]
