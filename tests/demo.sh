@@ -83,7 +83,7 @@ if [ -n "$file" ]; then
 else bad "no payload file for $large"; fi
 
 section "9. stop"
-if core_stop >>"$log" 2>&1; then ok "core serve stopped by SIGTERM: exit 0 ($(tail -1 "$work/serve.log" | awk '{print $3}'))"
+if core_stop >>"$log" 2>&1; then ok "core serve stopped by SIGTERM: exit 0 ($(tail -1 "$work/serve.log" | sed -n 's/.*msg="\(.*\)"$/\1/p'))"
 else bad "core serve did not stop cleanly"; fi
 cat "$work/serve.log" >>"$log"
 

@@ -12,10 +12,17 @@ public static class CommandTree
         Recursive = true,
     };
 
+    public static readonly Option<string?> LogFormatOption = new Option<string?>("--log-format")
+    {
+        Description = "Log line format: text (key=value) or json (default: log.format from the configuration).",
+        Recursive = true,
+    }.AcceptOnlyFromAmong("text", "json");
+
     public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("tapir: the DNS TAPIR security layer (internal CA, enrollment, signed aggregates, signed MQTT).");
         root.Options.Add(ConfigOption);
+        root.Options.Add(LogFormatOption);
         root.Subcommands.Add(CoreGroup(output));
         root.Subcommands.Add(EdgeGroup(output));
         root.Subcommands.Add(KeyCommands.Build(output));

@@ -20,6 +20,7 @@ public static class Settings
         }
         var config = ConfigLoader.Load(parsed.GetValue(CommandTree.ConfigOption), environment);
         Log.Level = Log.Parse(config.Log.Level);
+        Log.Format = (parsed.GetValue(CommandTree.LogFormatOption) ?? config.Log.Format) == "json" ? LogFormat.Json : LogFormat.Text;
         return config;
     }
 

@@ -32,6 +32,7 @@ public static class ConfigSchema
         new("core", "metrics_listen", ConfigKind.String, "127.0.0.1:9464", "Plain-HTTP listener for GET /metrics (Prometheus) and /healthz (host:port; \"\" turns it off).", OptionalHostPort),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
+        new("log", "format", ConfigKind.String, "text", "Log line format: text (key=value) or json (one object per line); --log-format overrides it.", OneOf("text", "json")),
     ];
 
     public static ConfigKey? Find(string section, string name) =>

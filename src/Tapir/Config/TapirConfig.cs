@@ -24,7 +24,7 @@ public sealed record CoreConfig(
 
 public sealed record EdgeConfig(string StateDir);
 
-public sealed record LogConfig(string Level);
+public sealed record LogConfig(string Level, string Format);
 
 public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log)
 {
@@ -51,5 +51,5 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"],
             MetricsListen: (string)v["core.metrics_listen"]),
         new EdgeConfig((string)v["edge.state_dir"]),
-        new LogConfig((string)v["log.level"]));
+        new LogConfig((string)v["log.level"], (string)v["log.format"]));
 }

@@ -117,7 +117,7 @@ public sealed class EdgeSubmitTests(AggregateCore fixture) : IClassFixture<Aggre
         fixture.Core.Start();
         var r = await submit;
         Assert.True(r.ExitCode == 0, r.Stderr + fixture.Core.LogText);
-        Assert.Contains("warning submission attempt 1 failed (", r.Stderr);
+        Assert.Contains("level=warning msg=\"submission attempt 1 failed (", r.Stderr);
         Assert.Single(fixture.Rows(), a => r.Stdout.TrimEnd().EndsWith(a.Id, StringComparison.Ordinal));
     }
 
