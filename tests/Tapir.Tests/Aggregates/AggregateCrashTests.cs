@@ -22,6 +22,7 @@ public sealed class AggregateCrashTests(Xunit.Abstractions.ITestOutputHelper out
     [Fact]
     public async Task KillDuringThousandConcurrentSubmissionsFromTwentyEdgesLosesNothingAnswered()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var aggregates = new AggregateCore();
         var edges = Enumerable.Range(1, Edges).Select(i => $"crash{i}.example.net").ToList();
         Parallel.ForEach(edges, new ParallelOptions { MaxDegreeOfParallelism = 4 }, name => aggregates.Enroll(name));
@@ -34,6 +35,7 @@ public sealed class AggregateCrashTests(Xunit.Abstractions.ITestOutputHelper out
             var submission = aggregates.For(node, body);
             return (Node: node, Head: Head(submission), Body: body);
         }).ToList();
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {Edges} edges enrolled, {Submissions} submissions signed");
         var answered = new ConcurrentDictionary<string, byte>();
         int count = 0;
         var enough = new TaskCompletionSource();
@@ -63,6 +65,7 @@ public sealed class AggregateCrashTests(Xunit.Abstractions.ITestOutputHelper out
         var acknowledged = answered.Keys.ToList();
         Assert.True(acknowledged.Count < Submissions, "every submission was answered before the kill: the crash proved nothing");
 
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: killed");
         aggregates.Core.Start();
         var rows = aggregates.Rows();
         var ids = rows.Select(r => r.Id).ToHashSet();
@@ -75,7 +78,7 @@ public sealed class AggregateCrashTests(Xunit.Abstractions.ITestOutputHelper out
         // No temporary file, exactly one payload file per row stored as a file, none missing.
         Assert.Equal(rows.Where(r => r.PayloadPath is not null).Select(r => r.PayloadPath!).Order(), aggregates.Files());
         Assert.DoesNotContain("is missing", aggregates.Core.LogText, StringComparison.Ordinal);
-        output.WriteLine($"SIGKILL after {KillAfter} answers: {acknowledged.Count} of {Submissions} answered 201, {rows.Count} rows after restart, all present and verified");
+        output.WriteLine($"SIGKILL after {KillAfter} answers: {acknowledged.Count} of {Submissions} answered 201, {rows.Count} rows after restart, all present and verified ({clock.Elapsed.TotalSeconds:F1} s in all)");
     }
 
     [Fact]
