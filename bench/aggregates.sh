@@ -5,7 +5,8 @@
 # bench/load, every request answered 201 only after its commit). Beside it, the same load client and
 # the same requests against Debian's nginx as an mTLS POST sink with the same certificates (the
 # transport ceiling on this machine). Then one 256 MiB body's MB/s beside `openssl speed -evp sha256`,
-# and the core's CPU seconds per submission (utime + stime from /proc/<pid>/stat).
+# with the disk's own write+fdatasync rate for scale, and the core's CPU time per submission (utime +
+# stime from /proc/<pid>/stat, in µs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
@@ -106,6 +107,9 @@ for n in 1 16 64; do
 done
 nginx_stop
 
+# The disk's own ceiling for a durable large body: 256 MiB written and fdatasync'd in the same file system.
+disk=$(dd if=/dev/zero of="$work/disk-test" bs=1M count=256 conv=fdatasync 2>&1 | awk -F', ' '/copied/ {print $NF}')
+rm -f "$work/disk-test"
 sha=$(openssl speed -seconds 2 -evp sha256 2>/dev/null | awk '/^sha256/ {v=$NF} END {sub(/k$/, "", v); printf "%.0f", v / 1000}')
 printf '\naggregate submissions, 4 KiB bodies, kept-alive mTLS, durable (201 after the group commit), %d enrolled edges:\n' "$edge_count"
 printf '%-12s %12s %9s %9s %14s %12s %9s %9s %10s\n' connections "tapir sub/s" "p50 ms" "p99 ms" "CPU µs/sub" "nginx req/s" "p50 ms" "p99 ms" "tapir/nginx"
@@ -117,4 +121,6 @@ done
 mbs=$(field mb_per_s "$large")
 printf 'one 256 MiB body: %s MB/s (hashed, written, fsynced, committed); openssl speed -evp sha256 (16 KiB blocks): %s MB/s; ratio %.0f%%\n' \
   "$mbs" "$sha" "$(awk -v a="$mbs" -v b="$sha" 'BEGIN{print 100 * a / b}')"
+printf 'disk ceiling (dd 256 MiB + fdatasync in the state directory'"'"'s file system): %s\n' "$disk"
 printf 'rows stored by the core during the run: %s (expected %s)\n' "$stored" $(( 2000 + 2000 + 16000 + 32000 + 1 ))
+[ "$stored" -eq $(( 2000 + 2000 + 16000 + 32000 + 1 )) ] || { echo "FAIL: the core stored $stored rows" >&2; exit 1; }
