@@ -74,44 +74,37 @@ public static class AggregateDatabase
         return cmd.ExecuteScalar() as string;
     }
 
-    /// <summary>Inserts the rows in one transaction; for each, false when its creator already stored the payload.</summary>
+    private static readonly string[] InsertParameters = ["$id", "$type", "$creator", "$received", "$ct", "$cl", "$cd", "$sha", "$interval", "$si", "$sig", "$label", "$components", "$base", "$key", "$thumb", "$path", "$payload"];
+
+    /// <summary>Inserts the rows in one transaction (two statements, each prepared once per batch);
+    /// for each row, false when its creator already stored the payload.</summary>
     public static bool[] InsertBatch(SqliteConnection db, IReadOnlyList<(AggregateRecord Record, byte[]? Payload, string Event)> rows)
     {
         var inserted = new bool[rows.Count];
         using var tx = db.BeginTransaction();
         using var cmd = db.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = $"INSERT INTO aggregates ({Columns}, payload) VALUES ($id, $type, $creator, $received, $ct, $cl, $cd, $sha, $interval, $si, $sig, $label, $components, $base, $key, $thumb, $path, $payload) ON CONFLICT (creator, sha256) DO NOTHING";
+        cmd.CommandText = $"INSERT INTO aggregates ({Columns}, payload) VALUES ({string.Join(", ", InsertParameters)}) ON CONFLICT (creator, sha256) DO NOTHING";
+        var p = InsertParameters.Select(name => cmd.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+        using var outbox = db.CreateCommand();
+        outbox.Transaction = tx;
+        outbox.CommandText = "INSERT INTO aggregate_events (aggregate_id, topic, message) VALUES ($id, 'aggregates', $m)";
+        var eventId = outbox.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+        var eventMessage = outbox.Parameters.Add(new SqliteParameter { ParameterName = "$m" });
         for (int i = 0; i < rows.Count; i++)
         {
             var (a, payload, message) = rows[i];
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", a.Id);
-            cmd.Parameters.AddWithValue("$type", a.Type);
-            cmd.Parameters.AddWithValue("$creator", a.Creator);
-            cmd.Parameters.AddWithValue("$received", a.ReceivedAt);
-            cmd.Parameters.AddWithValue("$ct", a.ContentType);
-            cmd.Parameters.AddWithValue("$cl", a.ContentLength);
-            cmd.Parameters.AddWithValue("$cd", a.ContentDigest);
-            cmd.Parameters.AddWithValue("$sha", a.Sha256);
-            cmd.Parameters.AddWithValue("$interval", (object?)a.Interval ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$si", a.SignatureInput);
-            cmd.Parameters.AddWithValue("$sig", a.Signature);
-            cmd.Parameters.AddWithValue("$label", a.SignatureLabel);
-            cmd.Parameters.AddWithValue("$components", a.Components);
-            cmd.Parameters.AddWithValue("$base", a.SignatureBase);
-            cmd.Parameters.AddWithValue("$key", a.DataKey);
-            cmd.Parameters.AddWithValue("$thumb", a.DataKeyThumbprint);
-            cmd.Parameters.AddWithValue("$path", (object?)a.PayloadPath ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$payload", (object?)payload ?? DBNull.Value);
+            object?[] values = [a.Id, a.Type, a.Creator, a.ReceivedAt, a.ContentType, a.ContentLength, a.ContentDigest, a.Sha256, a.Interval, a.SignatureInput,
+                a.Signature, a.SignatureLabel, a.Components, a.SignatureBase, a.DataKey, a.DataKeyThumbprint, a.PayloadPath, payload];
+            for (int v = 0; v < values.Length; v++)
+            {
+                p[v].Value = values[v] ?? DBNull.Value;
+            }
             inserted[i] = cmd.ExecuteNonQuery() == 1;
             if (inserted[i])
             {
-                using var outbox = db.CreateCommand();
-                outbox.Transaction = tx;
-                outbox.CommandText = "INSERT INTO aggregate_events (aggregate_id, topic, message) VALUES ($id, 'aggregates', $m)";
-                outbox.Parameters.AddWithValue("$id", a.Id);
-                outbox.Parameters.AddWithValue("$m", message);
+                eventId.Value = a.Id;
+                eventMessage.Value = message;
                 outbox.ExecuteNonQuery();
             }
         }

@@ -42,13 +42,18 @@ public sealed class AggregateCore : IDisposable
 
     internal Jwk Key(string name) => nodes[name].Key;
 
-    private void Enroll(string name, params string[] extra)
+    /// <summary>Adds and enrolls a node with the real binary (callable from several threads at once).</summary>
+    internal void Enroll(string name, params string[] extra)
     {
         string credentials = Core.AddNode(name);
         var r = Core.Tapir(["edge", "enroll", "--credentials", credentials, "--state", EdgeDir(name), .. extra]);
         Assert.True(r.ExitCode == 0, r.Stderr + Core.LogText);
         var state = new EdgeState(EdgeDir(name));
-        nodes[name] = (state.TlsIdentity(), state.DataKey());
+        var identity = (state.TlsIdentity(), state.DataKey());
+        lock (nodes)
+        {
+            nodes[name] = identity;
+        }
     }
 
     internal IReadOnlyList<AggregateRecord> Rows()

@@ -125,6 +125,28 @@ public sealed class AggregateReceiverTests(AggregateCore fixture) : IClassFixtur
         Assert.Equal("histogram", fixture.Rows().Single(r => first.Location!.EndsWith(r.Id, StringComparison.Ordinal)).Type);
     }
 
+    /// <summary>ConnectionPeer keeps the validated identity per connection: two kept-alive connections of two
+    /// nodes, used in turn, are each their own node's (a keyid of the other node is refused on each).</summary>
+    [Fact]
+    public void EachKeptAliveConnectionKeepsItsOwnPeer()
+    {
+        using var one = new RawHttps(fixture.Core, fixture.Tls(Edge1));
+        using var two = new RawHttps(fixture.Core, fixture.Tls(Edge2));
+        for (int i = 0; i < 3; i++)
+        {
+            var own1 = fixture.For(Edge1, Random(300, 100 + i));
+            var own2 = fixture.For(Edge2, Random(300, 200 + i));
+            Assert.Equal(201, one.Send(own1.Target, own1.Headers(), own1.Body).Status);
+            Assert.Equal(201, two.Send(own2.Target, own2.Headers(), own2.Body).Status);
+            var other1 = fixture.For(Edge2, Random(300, 300 + i));
+            var other2 = fixture.For(Edge1, Random(300, 400 + i));
+            Assert.Equal((403, "{\"error\":\"keyid: must be the node's name\"}"), Answer(one.Send(other1.Target, other1.Headers(), other1.Body)));
+            Assert.Equal((403, "{\"error\":\"keyid: must be the node's name\"}"), Answer(two.Send(other2.Target, other2.Headers(), other2.Body)));
+        }
+    }
+
+    private static (int Status, string Body) Answer(RawResponse response) => (response.Status, response.Body);
+
     /// <summary>DESIGN §8.2, §8.4: once removed, a node's kept-alive connection gets 403 and a new one fails at the handshake.</summary>
     [Fact]
     public void RemovedNodeCanSubmitNothing()

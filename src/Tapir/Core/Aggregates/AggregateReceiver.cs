@@ -1,7 +1,8 @@
 // POST /api/v1/aggregate/{type} (DESIGN §5.1–5.3), for an mTLS peer: a configured type; exactly
 // one field line of each header that matters; Content-Length required and within the limit
 // (chunked refused, 413 before any byte is read); a configured Content-Type; a parseable
-// Content-Digest; the RFC 9421 signature under the §5.2 policy with keyid = the peer, verified
+// Content-Digest; the RFC 9421 signature under the §5.2 policy with keyid = the peer (its data key
+// looked up once per connection), verified
 // before the body is read; then the body hashed as it streams (into memory up to
 // core.aggregate_inline_max, else into a temporary file) and checked against Content-Digest; then
 // AggregateStore makes it durable and only then 201 + Location. Every refusal is a WireAnswers answer.
@@ -34,11 +35,9 @@ public static partial class AggregateReceiver
             return refused;
         }
         var now = core.Clock.GetUtcNow();
-        var node = core.Db(db => CoreDatabase.GetNode(db, peer));
-        if (node is not { State: "enrolled", DataKey: string dataKey, DataKeyThumbprint: string thumbprint }
-            || !JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(dataKey), out var key, out _))
+        if (DataKeyOf(core, context, peer) is not (Jwk key, string dataKey, string thumbprint))
         {
-            return WireAnswers.Refuse(Rejection.CertificateRevoked, "client certificate", $"node {peer} is {node?.State ?? "unknown"}");
+            return WireAnswers.Refuse(Rejection.CertificateRevoked, "client certificate", $"node {peer} is not enrolled");
         }
         string? asked = null;
         var policy = HttpSignaturePolicy.Aggregates(core.Config.AggregateMaxAge);
@@ -52,6 +51,32 @@ public static partial class AggregateReceiver
             request.Headers["Content-Digest"].ToString(), [], request.Headers["Aggregate-Interval"].FirstOrDefault(), verified!.SignatureInputField,
             verified.SignatureField, verified.Label, ComponentsJson(verified.ComponentValues), verified.SignatureBase, dataKey, thumbprint, null);
         return await Receive(core, context, record).ConfigureAwait(false);
+    }
+
+    private static readonly object DataKeyItem = new();
+
+    private sealed record KeptKey(string Node, Jwk Key, string DataKey, string Thumbprint);
+
+    /// <summary>The peer's data key as enrolled. It never changes while the node's certificate is live (Router
+    /// re-checks that per request), so it is looked up once per connection and kept in the connection's items.</summary>
+    private static (Jwk Key, string DataKey, string Thumbprint)? DataKeyOf(CoreContext core, HttpContext context, string peer)
+    {
+        var items = ConnectionPeer.ItemsOf(context);
+        if (items is not null && items.TryGetValue(DataKeyItem, out object? kept) && kept is KeptKey entry && entry.Node == peer)
+        {
+            return (entry.Key, entry.DataKey, entry.Thumbprint);
+        }
+        var row = core.Db(db => CoreDatabase.GetNode(db, peer));
+        if (row is not { State: "enrolled", DataKey: string dataKey, DataKeyThumbprint: string thumbprint }
+            || !JwkParser.TryParse(System.Text.Encoding.UTF8.GetBytes(dataKey), out var key, out _))
+        {
+            return null;
+        }
+        if (items is not null)
+        {
+            items[DataKeyItem] = new KeptKey(peer, key, dataKey, thumbprint);
+        }
+        return (key, dataKey, thumbprint);
     }
 
     /// <summary>Reads and hashes the body, checks its digest, stores it; a temporary file never outlives the request.</summary>
@@ -89,7 +114,7 @@ public static partial class AggregateReceiver
     /// <summary>Streams the body into the buffer or the file while hashing it: a refusal, or null when it is whole and matches Content-Digest.</summary>
     private static async Task<ApiResult?> ReadBody(HttpContext context, AggregateRecord record, ContentDigest digest, byte[]? payload, FileStream? file)
     {
-        var buffer = new byte[1 << 16];
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(record.ContentLength + 1, 4096, 1 << 16));
         long total = 0;
         try
         {
@@ -115,8 +140,12 @@ public static partial class AggregateReceiver
         catch (Exception e) when (e is OperationCanceledException or BadHttpRequestException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
             // The client closed or broke the framing mid-body: nobody is left to answer, and nothing is kept.
-            Log.Warning($"aggregate from {record.Creator}: body ended after {total} of {record.ContentLength} bytes ({e.GetType().Name}); nothing stored");
+            Log.Refusal($"aggregate from {record.Creator}: body ended after {total} of {record.ContentLength} bytes ({e.GetType().Name}); nothing stored");
             throw;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         if (total != record.ContentLength)
         {

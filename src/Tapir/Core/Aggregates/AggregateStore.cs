@@ -32,7 +32,8 @@ public static class AggregateStore
     /// returns the id stored and whether it was already there.</summary>
     public static async Task<(string Id, bool Existing)> StoreAsync(CoreContext core, AggregateRecord record, byte[]? inline, string? temporary)
     {
-        if (core.Db(db => AggregateDatabase.Existing(db, record.Creator, record.Sha256)) is string existing)
+        // A file is looked up first so a resubmission moves nothing; an inline row simply conflicts in the insert.
+        if (temporary is not null && core.Db(db => AggregateDatabase.Existing(db, record.Creator, record.Sha256)) is string existing)
         {
             return (existing, true);
         }
@@ -61,7 +62,7 @@ public static class AggregateStore
         }
         if (!inserted)
         {
-            // The same creator stored the same payload meanwhile (a concurrent resubmission).
+            // The same creator stored the same payload before or meanwhile (a resubmission).
             DeleteIfAny(final);
             return (core.Db(db => AggregateDatabase.Existing(db, record.Creator, record.Sha256))!, true);
         }

@@ -1,8 +1,8 @@
 // `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4): TLS 1.2/1.3 with the core's server
 // certificate; a client certificate is requested on every handshake and, when presented, must be
 // a live tapir identity (PeerValidator) or the handshake fails. Enroll, renew, ca and /healthz
-// work without one; the other endpoints require one, and every request re-checks it so a removal
-// also ends kept-alive connections.
+// work without one; the other endpoints require one, and every request re-checks it (the serial
+// still live, the certificate still valid: ConnectionPeer) so a removal also ends kept-alive connections.
 using System.Net;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -60,7 +60,7 @@ public static class ApiServer
             catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
             {
                 // the client's own fault (short body, bad framing, too slow): not a server error
-                Log.Warning($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
+                Log.Refusal($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
                 if (!context.Response.HasStarted)
                 {
                     context.Response.StatusCode = 400;
@@ -134,6 +134,7 @@ public static class ApiServer
         {
             Log.Warning($"drain timed out after {Durations.Format(timeout)}: remaining connections closed ({inFlight()} handlers still running)");
         }
+        Log.FlushRefusals();
         Log.Info("core API stopped");
     }
 
@@ -177,7 +178,7 @@ public static class ApiServer
         {
             return true;
         }
-        Log.Warning($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity ({why})");
+        Log.Refusal($"TLS handshake refused: client certificate {certificate.Subject} serial {certificate.SerialNumber} is not a live tapir identity ({why})");
         return false;
     }
 

@@ -1,6 +1,7 @@
 // The API's routes (DESIGN §4): a small explicit dispatcher, no reflection-based binding. Thin
 // handlers: read the bounded body, call the service, write the result, log every refusal with
-// node, client address and reason, and feed failures to the rate limiter.
+// node, client address and reason (Log.Refusal: bounded under a flood), and feed failures to the
+// rate limiter. The peer is the connection's validated identity, re-checked per request (ConnectionPeer).
 using Microsoft.AspNetCore.Http;
 using Tapir.Core.Aggregates;
 using Tapir.Core.Ca;
@@ -21,11 +22,11 @@ public static class Router
         string address = context.Connection.RemoteIpAddress?.ToString() ?? "-";
         var certificate = context.Connection.ClientCertificate;
         string? peer = null;
-        if (certificate is not null && !validator.TryNodeOf(certificate, out peer, out var why))
+        if (certificate is not null && !ConnectionPeer.TryNodeOf(validator, context, certificate, out peer, out var why))
         {
             // Valid at the handshake, not any more (revoked, removed, expired): refuse and close the connection.
             var refusal = WireAnswers.Refuse(why, "client certificate", $"serial {certificate.SerialNumber}");
-            Log.Warning($"{request.Method} {request.Path} from {address}: {refusal.Status} {refusal.Reason} ({refusal.Detail})");
+            Log.Refusal($"{request.Method} {request.Path} from {address}: {refusal.Status} {refusal.Reason} ({refusal.Detail})");
             // Connection: close ends the connection after this answer; an abort could reset it before the answer is sent.
             context.Response.Headers.Connection = "close";
             await Write(context, refusal);
@@ -52,7 +53,7 @@ public static class Router
         if (result.Status >= 400)
         {
             // The wire's short reason, then the detail only the log gets.
-            Log.Warning($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Reason ?? result.Text}{(result.Detail is null ? "" : $" ({result.Detail})")}");
+            Log.Refusal($"{request.Method} {request.Path} from {address}{(peer is null ? "" : $" ({peer})")}: {result.Status} {result.Reason ?? result.Text}{(result.Detail is null ? "" : $" ({result.Detail})")}");
         }
         await Write(context, result);
     }

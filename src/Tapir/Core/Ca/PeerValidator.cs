@@ -3,7 +3,9 @@
 // (Pki/ChainValidator.cs), and its serial is one the CA issued and has not revoked for a node that
 // is still enrolled. The valid-serial set is refreshed from the database every half second, so a
 // removal made by another process takes effect well within 2 seconds (DESIGN §8.4); a serial
-// added while a refresh reads the database survives that refresh (generations below).
+// added while a refresh reads the database survives that refresh (generations below). A caller
+// that keeps a validated identity per TLS connection (TryIdentityOf) re-checks it per request with
+// IsStillLive: the live serial set and the validity period, not the whole chain again.
 using System.Security.Cryptography.X509Certificates;
 using Tapir.Security;
 using Tapir.Security.Pki;
@@ -90,5 +92,31 @@ public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
         }
         node = name;
         return true;
+    }
+
+    /// <summary>TryNodeOf, keeping what IsStillLive needs to re-check the same certificate later.</summary>
+    public bool TryIdentityOf(X509Certificate2? certificate, [NotNullWhen(true)] out LiveIdentity? identity, out Rejection why)
+    {
+        identity = null;
+        if (!TryNodeOf(certificate, out string? node, out why))
+        {
+            return false;
+        }
+        // The chain is valid until the first of the two ends (the root's own period included).
+        var notAfter = certificate!.NotAfter.ToUniversalTime() < root.NotAfter.ToUniversalTime() ? certificate.NotAfter.ToUniversalTime() : root.NotAfter.ToUniversalTime();
+        identity = new LiveIdentity(certificate, node, certificate.SerialNumber, certificate.NotBefore.ToUniversalTime(), notAfter);
+        return true;
+    }
+
+    /// <summary>An identity TryIdentityOf accepted (its chain unchanged): still within its validity, as the
+    /// chain validator judges it, and its serial still live (not revoked, node not removed).</summary>
+    public bool IsStillLive(LiveIdentity identity, out Rejection why)
+    {
+        var now = clock.GetUtcNow();
+        why = now < identity.NotBefore ? Rejection.CertificateNotYetValid
+            : now >= identity.NotAfter ? Rejection.CertificateExpired
+            : !validSerials.Contains(identity.Serial) ? Rejection.CertificateRevoked
+            : Rejection.None;
+        return why == Rejection.None;
     }
 }
