@@ -88,10 +88,29 @@ public static class ApiServer
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
                 validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
+                RefreshKeys(core);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Picks up a `core key rotate` or `retire`; a key record that cannot be read keeps the keys in use and is logged.</summary>
+    private static void RefreshKeys(CoreContext core)
+    {
+        try
+        {
+            var before = core.State.DataKey.Kid;
+            core.Db(db => { core.State.RefreshKeys(db); return 0; });
+            if (core.State.DataKey.Kid != before)
+            {
+                Log.Info($"core data key now {core.State.DataKey.Kid} (was {before}); trusted JWKS: {string.Join(", ", core.State.TrustedJwks.Keys.Select(k => k.Kid))}");
+            }
+        }
+        catch (Exception e) when (e is TapirException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            Log.Error($"core data keys not reloaded, still signing with {core.State.DataKey.Kid}: {e.Message}");
         }
     }
 
