@@ -27,9 +27,10 @@ public static class PublishCommands
         var publish = new Command("publish", "Sign a JSON file with the core data key and publish it through the running core's broker.") { topic, file, retain, wait, state };
         publish.SetAction(parsed => WithState(parsed, state, (core, db) =>
         {
+            var waitFor = Wait(parsed, wait);
             byte[] json = InputFile.Read(parsed.GetValue(file)!, CoreSigner.MaxJsonBytes);
             long seq = CorePublisher.Publish(core.Directory, db, parsed.GetValue(topic)!, json, parsed.GetValue(retain), DateTimeOffset.UtcNow);
-            return Report(output, db, parsed.GetValue(topic)!, seq, Wait(parsed, wait));
+            return Report(output, db, parsed.GetValue(topic)!, seq, waitFor);
         }));
         return publish;
     }
@@ -42,10 +43,11 @@ public static class PublishCommands
         var configure = new Command("configure", "Sign a node's configuration, store it (served by GET /api/v1/node/NAME/configuration) and publish it retained on configuration/NAME/config.") { name, file, wait, state };
         configure.SetAction(parsed => WithState(parsed, state, (core, db) =>
         {
+            var waitFor = Wait(parsed, wait);
             string node = parsed.GetValue(name)!;
             byte[] json = InputFile.Read(parsed.GetValue(file)!, CoreSigner.MaxJsonBytes);
             long seq = NodeConfigurations.Configure(core.Directory, db, node, json, DateTimeOffset.UtcNow);
-            return Report(output, db, NodeConfigurations.Topic(node), seq, Wait(parsed, wait));
+            return Report(output, db, NodeConfigurations.Topic(node), seq, waitFor);
         }));
         return configure;
     }
@@ -61,6 +63,7 @@ public static class PublishCommands
         var rotate = new Command("rotate", "Add a new core data key, publish the trusted JWKS (old keys and new) signed by the current key, then sign with the new one.") { alg, crv, wait, state };
         rotate.SetAction(parsed => WithState(parsed, state, (core, db) =>
         {
+            var waitFor = Wait(parsed, wait);
             if (!JwsAlgorithms.TryParse(parsed.GetValue(alg), out var algorithm) || JwsAlgorithms.IsHmac(algorithm))
             {
                 throw new TapirException($"--alg: '{parsed.GetValue(alg)}' is not an asymmetric JWS algorithm.") { ExitCode = ExitCodes.Usage };
@@ -76,7 +79,7 @@ public static class PublishCommands
             }
             output.WriteLine($"core data key {change.Kid} ({JwsAlgorithms.Name(algorithm)}) is now current; {change.SignedBy} stays trusted");
             output.WriteLine($"trusted JWKS signed by {change.SignedBy} queued on {KeyRotation.JwksTopic}");
-            return Report(output, db, KeyRotation.JwksTopic, change.Seq, Wait(parsed, wait));
+            return Report(output, db, KeyRotation.JwksTopic, change.Seq, waitFor);
         }));
         return rotate;
     }
@@ -88,9 +91,10 @@ public static class PublishCommands
         var retire = new Command("retire", "Remove a core data key from the trusted JWKS, publish the reduced JWKS signed by the current key, delete its private key.") { kid, wait, state };
         retire.SetAction(parsed => WithState(parsed, state, (core, db) =>
         {
+            var waitFor = Wait(parsed, wait);
             var change = KeyRotation.Retire(core.Directory, db, parsed.GetValue(kid)!, DateTimeOffset.UtcNow);
             output.WriteLine($"core data key {change.Kid} retired; trusted JWKS signed by {change.SignedBy} queued on {KeyRotation.JwksTopic}; {change.Resigned} retained messages it signed re-signed and queued");
-            return Report(output, db, KeyRotation.JwksTopic, change.Seq, Wait(parsed, wait));
+            return Report(output, db, KeyRotation.JwksTopic, change.Seq, waitFor);
         }));
         return retire;
     }

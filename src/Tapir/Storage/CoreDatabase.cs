@@ -204,7 +204,7 @@ public static class CoreDatabase
     private static IReadOnlyList<NodeRecord> Nodes(SqliteConnection db, SqliteTransaction? transaction, string where, params (string, object)[] parameters)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction; // CreateCommand already joined the connection's pending transaction, if any
         cmd.CommandText = "SELECT name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires, data_key, data_key_alg, data_key_thumbprint, enrolled_at, removed_at FROM nodes " + where;
         foreach (var (name, value) in parameters)
         {

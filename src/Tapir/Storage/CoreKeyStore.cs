@@ -28,7 +28,7 @@ public static class CoreKeyStore
     public static IReadOnlyList<CoreKeyRecord> List(SqliteConnection db, SqliteTransaction? transaction = null)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction;
         cmd.CommandText = "SELECT kid, file, alg, state, created_at, retired_at FROM core_keys ORDER BY created_at, rowid";
         using var r = cmd.ExecuteReader();
         var list = new List<CoreKeyRecord>();
@@ -55,7 +55,7 @@ public static class CoreKeyStore
     private static void Execute(SqliteConnection db, SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction;
         cmd.CommandText = sql;
         foreach (var (name, value) in parameters)
         {

@@ -26,7 +26,7 @@ public static class NodeConfigurationStore
     public static void Put(SqliteConnection db, SqliteTransaction transaction, string node, byte[] message, string kid, DateTimeOffset now)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction;
         cmd.CommandText = "INSERT INTO node_configurations (node, message, kid, updated_at) VALUES ($n, $m, $k, $t) ON CONFLICT (node) DO UPDATE SET message = $m, kid = $k, updated_at = $t";
         cmd.Parameters.AddWithValue("$n", node);
         cmd.Parameters.AddWithValue("$m", message);
@@ -39,7 +39,7 @@ public static class NodeConfigurationStore
     public static bool Delete(SqliteConnection db, SqliteTransaction transaction, string node)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction;
         cmd.CommandText = "DELETE FROM node_configurations WHERE node = $n";
         cmd.Parameters.AddWithValue("$n", node);
         return cmd.ExecuteNonQuery() == 1;
@@ -48,7 +48,7 @@ public static class NodeConfigurationStore
     private static List<NodeConfigurationRecord> Select(SqliteConnection db, SqliteTransaction? transaction, string where, string value)
     {
         using var cmd = db.CreateCommand();
-        cmd.Transaction = transaction;
+        cmd.Transaction ??= transaction;
         cmd.CommandText = "SELECT node, message, kid, updated_at FROM node_configurations " + where;
         cmd.Parameters.AddWithValue("$v", value);
         using var r = cmd.ExecuteReader();
