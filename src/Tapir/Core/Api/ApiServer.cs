@@ -82,13 +82,14 @@ public static class ApiServer
 
     private static async Task RefreshUntil(CoreContext core, PeerValidator validator, CancellationToken stop)
     {
+        string? keyError = null;
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
                 validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
-                RefreshKeys(core);
+                keyError = RefreshKeys(core, keyError);
             }
         }
         catch (OperationCanceledException)
@@ -96,8 +97,11 @@ public static class ApiServer
         }
     }
 
-    /// <summary>Picks up a `core key rotate` or `retire`; a key record that cannot be read keeps the keys in use and is logged.</summary>
-    private static void RefreshKeys(CoreContext core)
+    /// <summary>
+    /// Picks up a `core key rotate` or `retire`; a key record that cannot be read keeps the keys in
+    /// use and is logged once per distinct error (returned, to compare with the next attempt's).
+    /// </summary>
+    private static string? RefreshKeys(CoreContext core, string? lastError)
     {
         try
         {
@@ -107,10 +111,15 @@ public static class ApiServer
             {
                 Log.Info($"core data key now {core.State.DataKey.Kid} (was {before}); trusted JWKS: {string.Join(", ", core.State.TrustedJwks.Keys.Select(k => k.Kid))}");
             }
+            return null;
         }
         catch (Exception e) when (e is TapirException or IOException or Microsoft.Data.Sqlite.SqliteException)
         {
-            Log.Error($"core data keys not reloaded, still signing with {core.State.DataKey.Kid}: {e.Message}");
+            if (e.Message != lastError)
+            {
+                Log.Error($"core data keys not reloaded, still signing with {core.State.DataKey.Kid}: {e.Message}");
+            }
+            return e.Message;
         }
     }
 
