@@ -1,9 +1,10 @@
 // `tapir core key rotate|retire|list` with the real binary (DESIGN §6.5): the trusted JWKS is
 // queued retained on config/down/jwks, signed by the key that was current before the change, its
-// payload the new JWKS; retire never takes the current or the last key; a running core picks up a
-// rotation without a restart.
+// payload the new JWKS; retire never takes the current or the last key, nor one whose messages
+// still wait in the outbox; a running core picks up a rotation without a restart.
 using System.Text.Json;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 using Tapir.Tests.Core;
 using static Tapir.Tests.Publishing.CoreMessages;
 
@@ -47,6 +48,13 @@ public sealed class CoreKeyRotationTests
         var fresh = CurrentPublicKey(core.StateDir);
         Assert.Equal(JwsAlgorithm.ES256, fresh.Alg);
 
+        // The rotation's JWKS, signed by the old key, is how edges that trust only it learn the new one.
+        var early = core.Tapir("core", "key", "retire", old.Kid!, "--wait", "0s");
+        Assert.Equal((1, $"tapir: error: 1 queued messages signed by {old.Kid} are not published yet (the first: seq 1 on config/down/jwks); edges need them before the key goes: let 'tapir core serve' publish them, then retire it.\n"),
+            (early.ExitCode, early.Stderr));
+        Assert.Single(Outbox(core.StateDir));
+        PublishAll(core.StateDir);
+
         var r = core.Tapir("core", "key", "retire", old.Kid!, "--wait", "0s");
         Assert.True(r.ExitCode == 3, r.Stderr);
         Assert.Contains($"core data key {old.Kid} retired", r.Stdout);
@@ -68,6 +76,7 @@ public sealed class CoreKeyRotationTests
         var second = CurrentPublicKey(core.StateDir);
         AssertRefused(core, second.Kid!, $"tapir: error: core data key {second.Kid} is the current signing key; run 'tapir core key rotate' first, then retire it.\n");
         AssertRefused(core, "no-such-kid", "tapir: error: there is no core data key no-such-kid (see 'tapir core key list').\n");
+        PublishAll(core.StateDir);
         Assert.Equal(3, core.Tapir("core", "key", "retire", first.Kid!, "--wait", "0s").ExitCode);
         AssertRefused(core, first.Kid!, $"tapir: error: core data key {first.Kid} is already retired.\n");
         AssertRefused(core, second.Kid!, $"tapir: error: core data key {second.Kid} is the last trusted key; refusing to retire it (edges would trust no core key).\n");
@@ -80,6 +89,28 @@ public sealed class CoreKeyRotationTests
         var r = core.Tapir("core", "key", "retire", kid, "--wait", "0s");
         Assert.Equal((1, "", error), (r.ExitCode, r.Stdout, r.Stderr));
         Assert.Equal(before, Outbox(core.StateDir).Count);
+    }
+
+    [Fact]
+    public void AStateFromBeforeSeveralKeysIsAdopted()
+    {
+        using var core = new CoreProcess();
+        var key = PublicKey(core.StateDir, "core-data.jwk");
+        using (var db = CoreDatabase.Open(Path.Combine(core.StateDir, CoreDatabase.FileName)))
+        {
+            // Back to the schema before this migration (the last one): core-data.jwk and no key record.
+            long before = Database.SchemaVersion(db) - 1;
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = $"DROP TABLE core_keys; DROP TABLE node_configurations; PRAGMA user_version = {before};";
+            cmd.ExecuteNonQuery();
+        }
+        var list = core.Tapir("core", "key", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches($@"{key.Kid}\s+EdDSA\s+current", list.Stdout);
+        var record = Assert.Single(KeyRecords(core.StateDir));
+        Assert.Equal((key.Kid, "core-data.jwk", "current"), (record.Kid, record.File, record.State));
+        Assert.Equal(3, core.Tapir("core", "key", "rotate", "--wait", "0s").ExitCode);
+        Assert.Equal(2, Jwks(Verify(Assert.Single(Outbox(core.StateDir)).Message, key)).Keys.Count);
     }
 
     [Fact]

@@ -9,10 +9,29 @@ namespace Tapir.Tests.Publishing;
 
 internal static class CoreMessages
 {
+    /// <summary>Every outbox row, published or not, oldest first.</summary>
     public static IReadOnlyList<OutboxMessage> Outbox(string stateDir)
     {
         using var db = CoreDatabase.Open(Path.Combine(stateDir, CoreDatabase.FileName));
-        return MqttOutbox.Pending(db, 10_000);
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT seq, topic, message, retain, created_at FROM mqtt_outbox ORDER BY seq";
+        using var r = cmd.ExecuteReader();
+        var list = new List<OutboxMessage>();
+        while (r.Read())
+        {
+            list.Add(new(r.GetInt64(0), r.GetString(1), (byte[])r[2], r.GetInt64(3) == 1, r.GetInt64(4)));
+        }
+        return list;
+    }
+
+    /// <summary>Plays the running core's broker: marks every queued row published.</summary>
+    public static void PublishAll(string stateDir)
+    {
+        using var db = CoreDatabase.Open(Path.Combine(stateDir, CoreDatabase.FileName));
+        foreach (var m in MqttOutbox.Pending(db, 10_000))
+        {
+            MqttOutbox.MarkPublished(db, m.Seq, DateTimeOffset.UtcNow);
+        }
     }
 
     public static IReadOnlyList<CoreKeyRecord> KeyRecords(string stateDir)

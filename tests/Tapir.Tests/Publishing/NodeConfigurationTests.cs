@@ -95,6 +95,7 @@ public sealed class NodeConfigurationTests
         Assert.Equal(3, core.Tapir("core", "publish", "observations/down/tapir-pop", file, "--retain", "--wait", "0s").ExitCode);
         Assert.Equal(3, core.Tapir("core", "key", "rotate", "--wait", "0s").ExitCode);
         var fresh = CurrentPublicKey(core.StateDir);
+        PublishAll(core.StateDir);
         var r = core.Tapir("core", "key", "retire", old.Kid!, "--wait", "0s");
         Assert.Contains("2 retained messages it signed re-signed and queued", r.Stdout);
         var rows = Outbox(core.StateDir);

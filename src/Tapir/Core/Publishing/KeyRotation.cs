@@ -4,7 +4,9 @@
 // BEFORE the change, one the edges already trust.
 // rotate: new key file written whole; then one transaction queues the JWKS (old keys + new),
 //   signed by the current key, and makes the new key current (the old one stays trusted).
-// retire: refused for the current key, which is also the last; one transaction queues the JWKS
+// retire: refused for the current key, which is also the last, and while any message the key
+//   signed still waits in the outbox (above all the rotation's JWKS: an edge that trusts only the
+//   old key learns the new one from it alone, so it must be out first); one transaction queues the JWKS
 //   without the key, signed by the current key, re-signs the retained messages it had signed
 //   (RetainedResigner), and marks it retired; its private key file is deleted after the commit.
 using Microsoft.Data.Sqlite;
@@ -57,6 +59,7 @@ public static class KeyRotation
             var ring = CoreKeyRing.FromRecords(stateDirectory, CoreKeyStore.List(db, tx));
             record = ring.Records.SingleOrDefault(r => r.Kid == kid) ?? throw new TapirException($"there is no core data key {kid} (see 'tapir core key list').");
             RefuseRetiring(record, ring);
+            RefuseWhileQueued(db, kid);
             var trusted = new JwkSet(ring.Trusted.Keys.Where(k => k.Kid != kid));
             long seq = Enqueue(db, tx, trusted, ring.Current, now);
             int resigned = RetainedResigner.Resign(db, tx, kid, ring.Current, now);
@@ -84,6 +87,19 @@ public static class KeyRotation
             throw new TapirException($"core data key {record.Kid} is the current signing key; run 'tapir core key rotate' first, then retire it.");
         }
     }
+
+    private static void RefuseWhileQueued(SqliteConnection db, string kid)
+    {
+        var waiting = MqttOutbox.Pending(db, int.MaxValue).Where(m => SignedBy(m.Message, kid)).ToList();
+        if (waiting.Count > 0)
+        {
+            throw new TapirException($"{waiting.Count} queued messages signed by {kid} are not published yet (the first: seq {waiting[0].Seq} on {waiting[0].Topic}); " +
+                "edges need them before the key goes: let 'tapir core serve' publish them, then retire it.");
+        }
+    }
+
+    internal static bool SignedBy(byte[] message, string kid) =>
+        message.Length > 0 && JwsParser.TryParse(message, JwsParser.DefaultMaxBytes, out var jws, out _) && jws.Signatures is [{ Kid: var signer }] && signer == kid;
 
     private static long Enqueue(SqliteConnection db, SqliteTransaction tx, JwkSet trusted, Jwk signer, DateTimeOffset now) =>
         MqttOutbox.Enqueue(db, tx, JwksTopic, CoreSigner.Sign(System.Text.Encoding.UTF8.GetBytes(trusted.ToJson()), signer), retain: true, now);

@@ -26,13 +26,10 @@ public static class RetainedResigner
             done.Add(topic);
         }
         int count = done.Count - 1;
-        foreach (var (topic, message) in LatestRetained(db, tx).Where(m => !done.Contains(m.Topic) && m.Message.Length > 0))
+        foreach (var (topic, message) in LatestRetained(db, tx).Where(m => !done.Contains(m.Topic) && KeyRotation.SignedBy(m.Message, retiringKid)))
         {
-            if (JwsParser.TryParse(message, JwsParser.DefaultMaxBytes, out var jws, out _) && jws.Signatures is [{ Kid: var kid }] && kid == retiringKid)
-            {
-                MqttOutbox.Enqueue(db, tx, topic, CoreSigner.Sign(jws.Payload, current), retain: true, now);
-                count++;
-            }
+            MqttOutbox.Enqueue(db, tx, topic, CoreSigner.Sign(PayloadOf(message), current), retain: true, now);
+            count++;
         }
         return count;
     }
@@ -40,7 +37,7 @@ public static class RetainedResigner
     private static byte[] PayloadOf(byte[] message) =>
         JwsParser.TryParse(message, JwsParser.DefaultMaxBytes, out var jws, out var why)
             ? jws.Payload
-            : throw new TapirException($"a stored node configuration is not a JWS ({why}); the database is damaged.");
+            : throw new TapirException($"a stored signed message is not a JWS ({why}); the database is damaged.");
 
     private static List<(string Topic, byte[] Message)> LatestRetained(SqliteConnection db, SqliteTransaction tx)
     {
