@@ -4,7 +4,7 @@
 // BEFORE the change, one the edges already trust.
 // rotate: new key file written whole; then one transaction queues the JWKS (old keys + new),
 //   signed by the current key, and makes the new key current (the old one stays trusted).
-// retire: refused for the current key, which is also the last, and while any message the key
+// retire: refused for the current key (so never for the last one), and while any message the key
 //   signed still waits in the outbox (above all the rotation's JWKS: an edge that trusts only the
 //   old key learns the new one from it alone, so it must be out first); one transaction queues the JWKS
 //   without the key, signed by the current key, re-signs the retained messages it had signed
