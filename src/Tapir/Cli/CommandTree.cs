@@ -40,9 +40,8 @@ public static class CommandTree
         CoreCommands.RenewServerCert(output),
         NodeCommands.Build(output),
         AggregateCommands.Build(output),
-        NotBuilt("publish", "Sign a file with the core data key and publish it on MQTT.", null),
-        Group("key", "Core data keys.",
-            NotBuilt("rotate", "Add a new core data key and publish the trusted JWKS.", null)),
+        PublishCommands.Publish(output),
+        PublishCommands.Keys(output),
         NotBuilt("mosquitto-config", "Write mosquitto.conf, ACL and CRL for an external broker.", null));
 
     private static Command EdgeGroup(TextWriter output) => Group("edge", "The edge agent on resolver hosts.",

@@ -1,4 +1,4 @@
-// `tapir core node add|list|show|remove` (DESIGN §1, §4.1): argument parsing and output only; the
+// `tapir core node add|list|show|remove` (DESIGN §1, §4.1; `configure` is in PublishCommands.cs): argument parsing and output only; the
 // lifecycle rules (names, reserved names, states, revocation) are Core/Nodes/NodeService.cs.
 using System.CommandLine;
 using System.Globalization;
@@ -12,7 +12,7 @@ namespace Tapir.Cli;
 public static class NodeCommands
 {
     public static Command Build(TextWriter output) =>
-        CommandTree.Group("node", "Node lifecycle.", Add(output), List(output), ShowCommand(output), Remove(output));
+        CommandTree.Group("node", "Node lifecycle.", Add(output), List(output), ShowCommand(output), Remove(output), PublishCommands.Configure(output));
 
     private static Command Add(TextWriter output)
     {

@@ -1,12 +1,14 @@
 // The core's state directory (DESIGN §1, §7): the P-256 root (ca.key 0600, ca.crt), the TLS
-// server certificate (server.key 0600, server.crt), the data-signing key (core-data.jwk 0600),
-// the SQLite database and the aggregate store. init creates it and refuses to overwrite; the
+// server certificate (server.key 0600, server.crt), the data-signing keys (core-data.jwk and
+// core-keys/, recorded in the database: Publishing/CoreKeyRing.cs), the SQLite database and the
+// aggregate store. init creates it and refuses to overwrite; the
 // server certificate is renewed in place (renew-server-cert), its key and certificate swapped whole.
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Data.Sqlite;
 using Tapir.Config;
+using Tapir.Core.Publishing;
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;
 using Tapir.Storage;
@@ -15,12 +17,14 @@ namespace Tapir.Core;
 
 public sealed class CoreState : IDisposable
 {
-    private CoreState(string directory, X509Certificate2 root, ECDsa rootKey, Jwk dataKey)
+    private CoreKeyRing keys;
+
+    private CoreState(string directory, X509Certificate2 root, ECDsa rootKey, CoreKeyRing keys)
     {
         Directory = directory;
         Root = root;
         RootKey = rootKey;
-        DataKey = dataKey;
+        this.keys = keys;
     }
 
     public string Directory { get; }
@@ -29,11 +33,15 @@ public sealed class CoreState : IDisposable
 
     public ECDsa RootKey { get; }
 
-    public Jwk DataKey { get; }
+    /// <summary>The core data keys as last loaded (RefreshKeys reloads them after a rotation).</summary>
+    public CoreKeyRing Keys => Volatile.Read(ref keys);
+
+    /// <summary>The current core data key: the one that signs.</summary>
+    public Jwk DataKey => Keys.Current;
 
     public string CaFingerprint => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Root.RawData));
 
-    public JwkSet TrustedJwks => new([DataKey.PublicKey()]);
+    public JwkSet TrustedJwks => Keys.Trusted;
 
     public string PathOf(string file) => Path.Combine(Directory, file);
 
@@ -89,7 +97,7 @@ public sealed class CoreState : IDisposable
         Pem.WriteCertificate(Path.Combine(directory, "ca.crt"), root);
         Pem.WriteKey(Path.Combine(directory, "server.key"), serverKey);
         Pem.WriteCertificate(Path.Combine(directory, "server.crt"), server);
-        PrivateKeyFile.Write(Path.Combine(directory, "core-data.jwk"), System.Text.Encoding.UTF8.GetBytes(dataKey.ToJson(includePrivate: true) + "\n"));
+        PrivateKeyFile.Write(Path.Combine(directory, CoreKeyRing.InitialFile), System.Text.Encoding.UTF8.GetBytes(dataKey.ToJson(includePrivate: true) + "\n"));
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "aggregates"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         CoreDatabase.Open(Path.Combine(directory, CoreDatabase.FileName)).Dispose();
     }
@@ -108,12 +116,18 @@ public sealed class CoreState : IDisposable
         }
         var root = Pem.ReadCertificate(Path.Combine(directory, "ca.crt"));
         var rootKey = Pem.ReadKey(Path.Combine(directory, "ca.key"));
-        byte[] json = PrivateKeyFile.Read(Path.Combine(directory, "core-data.jwk"));
-        if (!JwkParser.TryParse(json, out var dataKey, out var why) || !dataKey.HasPrivateKey)
+        using var db = CoreDatabase.Open(Path.Combine(directory, CoreDatabase.FileName));
+        return new CoreState(directory, root, rootKey, CoreKeyRing.Load(directory, db));
+    }
+
+    /// <summary>Reloads the data keys when the key record changed (a `core key rotate` or `retire` meanwhile).</summary>
+    public void RefreshKeys(SqliteConnection db)
+    {
+        var records = CoreKeyStore.List(db);
+        if (!Keys.Matches(records))
         {
-            throw new TapirException($"{directory}/core-data.jwk is not a private JWK ({why}).");
+            Volatile.Write(ref keys, CoreKeyRing.FromRecords(Directory, records));
         }
-        return new CoreState(directory, root, rootKey, dataKey);
     }
 
     /// <summary>The TLS server certificate with its key; finishes a renewal a crash interrupted first.</summary>

@@ -48,6 +48,9 @@ public static class CoreDatabase
         AggregateDatabase.Schema,
         // The MQTT outbox (issue 11): see MqttOutbox.cs.
         MqttOutbox.Schema,
+        // Core data keys and node configurations (issue 11, core publishing): see CoreKeyStore.cs and
+        // NodeConfigurationStore.cs. Written as migration 6, after the broker's migration 5 (another branch).
+        CoreKeyStore.Schema + NodeConfigurationStore.Schema,
     ];
 
     /// <summary>
@@ -79,9 +82,10 @@ public static class CoreDatabase
         Execute(db, transaction, "INSERT INTO nodes (name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires) VALUES ($n, 'created', $c, $k, $s, $e)",
             ("$n", name), ("$c", now.ToUnixTimeSeconds()), ("$k", kid), ("$s", secret), ("$e", expires.ToUnixTimeSeconds()));
 
-    public static NodeRecord? GetNode(SqliteConnection db, string name) => Nodes(db, "WHERE name = $n", ("$n", name)).SingleOrDefault();
+    public static NodeRecord? GetNode(SqliteConnection db, string name, SqliteTransaction? transaction = null) =>
+        Nodes(db, transaction, "WHERE name = $n", ("$n", name)).SingleOrDefault();
 
-    public static IReadOnlyList<NodeRecord> ListNodes(SqliteConnection db) => Nodes(db, "ORDER BY name");
+    public static IReadOnlyList<NodeRecord> ListNodes(SqliteConnection db) => Nodes(db, null, "ORDER BY name");
 
     public static IReadOnlyList<CertificateRecord> Certificates(SqliteConnection db, string? node = null)
     {
@@ -134,12 +138,17 @@ public static class CoreDatabase
         return RenewalCommit.Done;
     }
 
-    public static bool RemoveNode(SqliteConnection db, string name, DateTimeOffset now)
+    /// <summary>Removes the node and revokes its certificates; <paramref name="also"/> runs in the same transaction when it did.</summary>
+    public static bool RemoveNode(SqliteConnection db, string name, DateTimeOffset now, Action<SqliteTransaction>? also = null)
     {
         using var tx = db.BeginTransaction();
         long t = now.ToUnixTimeSeconds();
         int changed = Execute(db, tx, "UPDATE nodes SET state = 'removed', removed_at = $t, enrollment_kid = NULL, enrollment_secret = NULL, enrollment_expires = NULL WHERE name = $n AND state != 'removed'", ("$t", t), ("$n", name));
         Execute(db, tx, "UPDATE certificates SET revoked_at = $t WHERE node = $n AND revoked_at IS NULL", ("$t", t), ("$n", name));
+        if (changed == 1)
+        {
+            also?.Invoke(tx);
+        }
         tx.Commit();
         return changed == 1;
     }
@@ -192,9 +201,10 @@ public static class CoreDatabase
         Execute(db, tx, "INSERT INTO certificates (serial, node, not_before, not_after, pem) VALUES ($s, $n, $b, $a, $p)",
             ("$s", c.Serial), ("$n", c.Node), ("$b", c.NotBefore), ("$a", c.NotAfter), ("$p", pem));
 
-    private static IReadOnlyList<NodeRecord> Nodes(SqliteConnection db, string where, params (string, object)[] parameters)
+    private static IReadOnlyList<NodeRecord> Nodes(SqliteConnection db, SqliteTransaction? transaction, string where, params (string, object)[] parameters)
     {
         using var cmd = db.CreateCommand();
+        cmd.Transaction ??= transaction; // CreateCommand already joined the connection's pending transaction, if any
         cmd.CommandText = "SELECT name, state, created_at, enrollment_kid, enrollment_secret, enrollment_expires, data_key, data_key_alg, data_key_thumbprint, enrolled_at, removed_at FROM nodes " + where;
         foreach (var (name, value) in parameters)
         {

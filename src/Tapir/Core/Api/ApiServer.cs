@@ -99,16 +99,44 @@ public static class ApiServer
 
     private static async Task RefreshUntil(CoreContext core, PeerValidator validator, CancellationToken stop)
     {
+        string? keyError = null;
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
                 validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
+                keyError = RefreshKeys(core, keyError);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Picks up a `core key rotate` or `retire`; a key record that cannot be read keeps the keys in
+    /// use and is logged once per distinct error (returned, to compare with the next attempt's).
+    /// </summary>
+    private static string? RefreshKeys(CoreContext core, string? lastError)
+    {
+        try
+        {
+            var before = core.State.DataKey.Kid;
+            core.Db(db => { core.State.RefreshKeys(db); return 0; });
+            if (core.State.DataKey.Kid != before)
+            {
+                Log.Info($"core data key now {core.State.DataKey.Kid} (was {before}); trusted JWKS: {string.Join(", ", core.State.TrustedJwks.Keys.Select(k => k.Kid))}");
+            }
+            return null;
+        }
+        catch (Exception e) when (e is TapirException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            if (e.Message != lastError)
+            {
+                Log.Error($"core data keys not reloaded, still signing with {core.State.DataKey.Kid}: {e.Message}");
+            }
+            return e.Message;
         }
     }
 

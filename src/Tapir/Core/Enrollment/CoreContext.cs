@@ -48,7 +48,7 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
 
     public string MqttTopic(string kind, string name) => kind switch
     {
-        "config" => $"configuration/{name}/config",
+        "config" => Nodes.NodeConfigurations.Topic(name),
         "observations" => "observations/down/tapir-pop",
         _ => $"status/up/{name}/tapir",
     };

@@ -1,5 +1,10 @@
 // Read-only node endpoints (DESIGN §4.4) and the configuration part of the enrollment response:
 // public_key (JWK, or SPKI PEM on request), configuration, the trusted JWKS and the root PEM.
+// GET configuration keeps nodeman's members (the §4.2 answer minus certificates; nodeman's own
+// NodeConfiguration has no signed per-node document, and its clients ignore members they do not
+// know) and adds, once `tapir core node configure` has stored one, "configuration": the very
+// flattened JWS (a JSON object) queued retained on configuration/<name>/config. Verify it against
+// trusted_jwks; its payload is the configured JSON.
 using System.Text.Json;
 using Tapir.Security.Jose;
 using Tapir.Security.Pki;
@@ -22,7 +27,19 @@ public static class NodeDirectory
     public static ApiResult Configuration(CoreContext core, string name)
     {
         var node = NodeName.IsValid(name) ? core.Db(db => CoreDatabase.GetNode(db, name)) : null;
-        return node is null || node.State != "enrolled" ? ApiResult.Refuse(404, "unknown node") : ApiResult.Ok(Json.Object(w => WriteConfiguration(w, core, name)));
+        if (node is null || node.State != "enrolled")
+        {
+            return ApiResult.Refuse(404, "unknown node");
+        }
+        var signed = core.Db(db => NodeConfigurationStore.Get(db, name));
+        return ApiResult.Ok(Json.Object(w =>
+        {
+            WriteConfiguration(w, core, name);
+            if (signed is not null)
+            {
+                Json.WriteRaw(w, "configuration", System.Text.Encoding.UTF8.GetString(signed.Message));
+            }
+        }));
     }
 
     public static ApiResult Jwks(CoreContext core) => ApiResult.Ok(core.State.TrustedJwks.ToJson());

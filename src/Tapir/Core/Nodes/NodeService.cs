@@ -1,6 +1,7 @@
 // The node lifecycle (DESIGN §1, §2, §4.1): add (a valid, unreserved, new name; a random 32-byte
 // HS256 enrollment secret that expires; the credentials document), list, show, and remove (state
-// `removed`, every certificate revoked, the secret dropped, in one transaction). It works on the
+// `removed`, every certificate revoked, the secret dropped, its stored configuration deleted and
+// a clearing of its retained configuration queued (NodeConfigurations.Drop), in one transaction). It works on the
 // database directly, whether or not `core serve` runs; a running server applies a removal within
 // 2 seconds. The CLI only parses arguments and prints what this returns.
 using System.Security.Cryptography;
@@ -83,7 +84,8 @@ public sealed class NodeService(CoreState state, CoreConfig config, TimeProvider
     public void Remove(string name)
     {
         using var db = state.OpenDatabase();
-        if (!CoreDatabase.RemoveNode(db, name, clock.GetUtcNow()))
+        var now = clock.GetUtcNow();
+        if (!CoreDatabase.RemoveNode(db, name, now, tx => NodeConfigurations.Drop(db, tx, name, now)))
         {
             throw new TapirException(CoreDatabase.GetNode(db, name) is null ? $"node {name} does not exist." : $"node {name} is already removed.");
         }
