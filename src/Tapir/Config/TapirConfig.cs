@@ -19,7 +19,8 @@ public sealed record CoreConfig(
     long AggregateMaxBytes,
     long AggregateInlineMax,
     TimeSpan AggregateMaxAge,
-    TimeSpan ShutdownTimeout);
+    TimeSpan ShutdownTimeout,
+    Tapir.Security.Mqtt.MqttAclRules MqttAcl);
 
 public sealed record EdgeConfig(string StateDir);
 
@@ -47,7 +48,9 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateMaxBytes: (long)v["core.aggregate_max_bytes"],
             AggregateInlineMax: (long)v["core.aggregate_inline_max"],
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
-            ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"]),
+            ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"],
+            MqttAcl: new((string[])v["mqtt.edge_publish"], (string[])v["mqtt.edge_subscribe"], (string[])v["mqtt.core_role_publish"],
+                (string[])v["mqtt.core_role_subscribe"], (string[])v["mqtt.deny"])),
         new EdgeConfig((string)v["edge.state_dir"]),
         new LogConfig((string)v["log.level"]));
 }

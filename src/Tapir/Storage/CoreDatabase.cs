@@ -48,6 +48,8 @@ public static class CoreDatabase
         AggregateDatabase.Schema,
         // The MQTT outbox (issue 11): see MqttOutbox.cs.
         MqttOutbox.Schema,
+        // The event log of verified edge MQTT messages (issue 11): see MqttEventLog.cs.
+        MqttEventLog.Schema,
     ];
 
     /// <summary>

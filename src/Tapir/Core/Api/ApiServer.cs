@@ -1,4 +1,4 @@
-// `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4): TLS 1.2/1.3 with the core's server
+// `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4), started and drained by CoreServer: TLS 1.2/1.3 with the core's server
 // certificate; a client certificate is requested on every handshake and, when presented, must be
 // a live tapir identity (PeerValidator) or the handshake fails. Enroll, renew, ca and /healthz
 // work without one; the other endpoints require one, and every request re-checks it so a removal
@@ -22,84 +22,86 @@ using Tapir.Storage;
 
 namespace Tapir.Core.Api;
 
-public static class ApiServer
+public sealed class ApiServer : IAsyncDisposable
 {
-    public static async Task RunAsync(CoreContext core, CancellationToken stop)
+    private readonly WebApplication app;
+    private readonly X509Certificate2 serverCertificate;
+    private readonly TimeSpan shutdownTimeout;
+    private int inFlight;
+
+    private ApiServer(CoreContext core)
     {
-        var validator = core.Validator;
-        validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
-        using var serverCertificate = core.State.ServerCertificate();
+        shutdownTimeout = core.Config.ShutdownTimeout;
+        serverCertificate = core.State.ServerCertificate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // ProcessSignals owns SIGTERM/SIGINT; the host's console lifetime would take them for itself.
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         // The drain deadline is Drain's own token; the host's timeout is only a backstop after it.
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = core.Config.ShutdownTimeout + TimeSpan.FromSeconds(5));
-        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, validator, serverCertificate));
-        await using var app = builder.Build();
-        int inFlight = 0;
-        app.Run(async context =>
-        {
-            Interlocked.Increment(ref inFlight);
-            try
-            {
-                await Router.Dispatch(core, validator, context).ConfigureAwait(false);
-            }
-            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
-            {
-                // the client's own fault (short body, bad framing, too slow): not a server error
-                Log.Warning($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
-                if (!context.Response.HasStarted)
-                {
-                    context.Response.StatusCode = 400;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.Error($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message}");
-                if (!context.Response.HasStarted)
-                {
-                    context.Response.StatusCode = 500;
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref inFlight);
-            }
-        });
-        try
-        {
-            await app.StartAsync(stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
-        await RefreshUntil(core, validator, stop).ConfigureAwait(false);
-        await Drain(app, core.Config.ShutdownTimeout, () => Volatile.Read(ref inFlight)).ConfigureAwait(false);
+        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, core.Validator, serverCertificate));
+        app = builder.Build();
+        app.Run(context => Handle(core, context));
     }
 
-    private static async Task RefreshUntil(CoreContext core, PeerValidator validator, CancellationToken stop)
+    /// <summary>Starts the API; null when the stop came first.</summary>
+    public static async Task<ApiServer?> StartAsync(CoreContext core, CancellationToken stop)
     {
+        var api = new ApiServer(core);
         try
         {
-            while (!stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
-                validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
-            }
+            await api.app.StartAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            await api.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
+        return api;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.DisposeAsync().ConfigureAwait(false);
+        serverCertificate.Dispose();
+    }
+
+    private async Task Handle(CoreContext core, HttpContext context)
+    {
+        Interlocked.Increment(ref inFlight);
+        try
+        {
+            await Router.Dispatch(core, core.Validator, context).ConfigureAwait(false);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            // the client's own fault (short body, bad framing, too slow): not a server error
+            Log.Warning($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = 400;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.Error($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message}");
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = 500;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
         }
     }
 
     /// <summary>Stops accepting, lets requests in flight finish within the timeout, then closes what is left.</summary>
-    private static async Task Drain(WebApplication app, TimeSpan timeout, Func<int> inFlight)
+    public async Task DrainAsync()
     {
-        Log.Info($"stopping: no new connections; {inFlight()} requests in flight, waiting up to {Durations.Format(timeout)}");
-        using var deadline = new CancellationTokenSource(timeout);
+        Log.Info($"stopping: no new connections; {Volatile.Read(ref inFlight)} requests in flight, waiting up to {Durations.Format(shutdownTimeout)}");
+        using var deadline = new CancellationTokenSource(shutdownTimeout);
         try
         {
             await app.StopAsync(deadline.Token).ConfigureAwait(false);
@@ -108,13 +110,13 @@ public static class ApiServer
         {
         }
         // Connections closed at the deadline end their handlers at the next read or write.
-        for (int i = 0; i < 20 && inFlight() > 0; i++)
+        for (int i = 0; i < 20 && Volatile.Read(ref inFlight) > 0; i++)
         {
             await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
         }
-        if (deadline.IsCancellationRequested || inFlight() > 0)
+        if (deadline.IsCancellationRequested || Volatile.Read(ref inFlight) > 0)
         {
-            Log.Warning($"drain timed out after {Durations.Format(timeout)}: remaining connections closed ({inFlight()} handlers still running)");
+            Log.Warning($"drain timed out after {Durations.Format(shutdownTimeout)}: remaining connections closed ({Volatile.Read(ref inFlight)} handlers still running)");
         }
         Log.Info("core API stopped");
     }

@@ -1,0 +1,54 @@
+// `tapir core serve` (DESIGN §1): the HTTPS API and the embedded MQTT broker in one process under
+// one stop token. Every half second the live identities are re-read from the database
+// (PeerValidator) and the broker applies removals and revocations to its sessions, so a removal
+// made by another process takes effect within 2 seconds (DESIGN §8.4). At the stop both stop
+// accepting and drain together; the caller then closes the database.
+using Tapir.Core.Api;
+using Tapir.Core.Enrollment;
+using Tapir.Core.Mqtt;
+using Tapir.Logging;
+using Tapir.Storage;
+
+namespace Tapir.Core;
+
+public static class CoreServer
+{
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(500);
+
+    public static async Task RunAsync(CoreContext core, CancellationToken stop)
+    {
+        core.Validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
+        await using var broker = new MqttBroker(core);
+        await using var api = await ApiServer.StartAsync(core, stop).ConfigureAwait(false);
+        if (api is null)
+        {
+            return;
+        }
+        await broker.StartAsync().ConfigureAwait(false);
+        await RefreshUntil(core, broker, stop).ConfigureAwait(false);
+        await Task.WhenAll(api.DrainAsync(), broker.StopAsync()).ConfigureAwait(false);
+    }
+
+    private static async Task RefreshUntil(CoreContext core, MqttBroker broker, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(RefreshInterval, stop).ConfigureAwait(false);
+                core.Validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
+                try
+                {
+                    await broker.ReapAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.Error($"MQTT session check: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
