@@ -7,16 +7,26 @@
 
 core_pid=""
 
-# core_start LOGFILE: picks a free port below the ephemeral range (32768+, so no outgoing
-# connection can hold it), exports TAPIR_CORE__LISTEN and __PUBLIC_URL, starts the core, waits.
-core_start() {
-  local log=$1 port
+# core_start LOGFILE: picks two free ports below the ephemeral range (32768+, so no outgoing
+# connection can hold them), exports TAPIR_CORE__LISTEN, __PUBLIC_URL and __MQTT_LISTEN
+# (core_mqtt_port), starts the core, waits.
+core_free_port() {
+  local port
   for _ in $(seq 100); do
     port=$(( 20000 + RANDOM % 12000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
   done
+  echo "$port"
+}
+
+core_start() {
+  local log=$1 port
+  port=$(core_free_port)
   core_port=$port
+  core_mqtt_port=$(core_free_port)
+  while [ "$core_mqtt_port" = "$port" ]; do core_mqtt_port=$(core_free_port); done
   export TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
+  export TAPIR_CORE__MQTT_LISTEN=127.0.0.1:$core_mqtt_port TAPIR_CORE__MQTT_URL=mqtts://127.0.0.1:$core_mqtt_port
   setsid "$tapir" core serve </dev/null 2>"$log" &
   core_pid=$!
   if [ -n "${TAPIR_PIDS_FILE:-}" ]; then echo "$core_pid" >>"$TAPIR_PIDS_FILE"; fi

@@ -19,12 +19,14 @@ public static class CoreServer
     {
         core.Validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
         await using var broker = new MqttBroker(core);
+        // The broker first: once the API answers, MQTT is up too (tests and scripts wait for the API port).
+        await broker.StartAsync().ConfigureAwait(false);
         await using var api = await ApiServer.StartAsync(core, stop).ConfigureAwait(false);
         if (api is null)
         {
+            await broker.StopAsync().ConfigureAwait(false);
             return;
         }
-        await broker.StartAsync().ConfigureAwait(false);
         await RefreshUntil(core, broker, stop).ConfigureAwait(false);
         await Task.WhenAll(api.DrainAsync(), broker.StopAsync()).ConfigureAwait(false);
     }
