@@ -144,6 +144,30 @@ public sealed class BrokerAclTests(BrokerCore broker) : IClassFixture<BrokerCore
         broker.Core.AssertLogged("chars)': TooLarge");
     }
 
+    [Fact]
+    public void TheLongestTopicMqttCarriesIsRefusedAsTooLarge()
+    {
+        string topic = $"events/up/{Edge1}/" + new string('a', 65535 - $"events/up/{Edge1}/".Length);
+        var report = broker.MqttJs(Edge1, 5, Edge1 + "-64k", [Steps.PublishSigned(topic, broker.DataKey(Edge1), "{}")]);
+        Assert.Equal([135], report.Puback);
+        broker.Core.AssertLogged("(65535 chars)': TooLarge");
+    }
+
+    [Fact]
+    public void A256KibTopicCannotBeCarriedAndIsNeverAccepted()
+    {
+        // MQTT's topic length field has 16 bits: 256 KiB of topic can only be sent with the length
+        // wrapped (to 0 here), which leaves a PUBLISH without a topic and the rest as garbage: the
+        // broker closes the connection without acknowledging anything.
+        string topic = $"events/up/{Edge1}/" + new string('a', 256 * 1024 - $"events/up/{Edge1}/".Length);
+        var (connack, answers, closed) = RawMqtt.Exchange(broker.Core.MqttPort, Path.Combine(broker.Dir(Edge1), "tls.crt"), Path.Combine(broker.Dir(Edge1), "tls.key"),
+            broker.Core.Root, Edge1 + "-256k", RawMqtt.PublishWithWrappedTopicLength(topic, "x"u8.ToArray()));
+        Assert.Equal(0, connack);
+        Assert.Empty(answers);
+        Assert.True(closed);
+        Assert.DoesNotContain(broker.Events(), e => e.Topic.Length > 1024);
+    }
+
     private string Signed(string node)
     {
         var r = broker.Core.Tapir("jws", "sign", "--flattened", "--key", Path.Combine(broker.Dir(node), "datakey.jwk"), WriteJson("{\"type\":\"new_qname\"}"));

@@ -35,6 +35,37 @@ public sealed class BrokerSessionTests(BrokerCore broker) : IClassFixture<Broker
     }
 
     [Fact]
+    public void AStoredAggregatesSignedEventReachesACoreRoleOnAggregates()
+    {
+        using var listener = broker.Subscriber(Reader, "mqttv311", Reader + "-aggregates", "aggregates");
+        string file = broker.Core.File("aggregate.bin");
+        File.WriteAllBytes(file, System.Security.Cryptography.RandomNumberGenerator.GetBytes(512));
+        var r = broker.Core.Tapir("edge", "submit", file, "--type", "test", "--content-type", "application/binary", "--state", broker.Dir(Edge1));
+        Assert.True(r.ExitCode == 0, r.Stderr + broker.Core.LogText);
+        listener.WaitFor("aggregates {");
+    }
+
+    [Fact]
+    public void RetainedMessagesAndUnpublishedRowsSurviveARestart()
+    {
+        long kept = broker.Enqueue("config/down/restart", Encoding.UTF8.GetBytes("kept-over-restart"), retain: true);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (broker.PublishedAt(kept) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the outbox row was not published");
+            Thread.Sleep(50);
+        }
+        broker.Core.Stop();
+        broker.Core.AssertLogged("MQTT broker stopped (");
+        long waiting = broker.Enqueue("config/down/while-down", Encoding.UTF8.GetBytes("queued-while-down"), retain: true);
+        broker.Core.Start();
+        using var listener = broker.Subscriber(Edge1, "mqttv311", Edge1 + "-restart", "config/down/#");
+        listener.WaitFor("config/down/restart kept-over-restart");
+        listener.WaitFor("config/down/while-down queued-while-down");
+        Assert.NotNull(broker.PublishedAt(waiting));
+    }
+
+    [Fact]
     public void OutboxRowsArePublishedRetainedWhereAskedAndMarked()
     {
         using var listener = broker.Subscriber(Edge2, "mqttv5", Edge2 + "-outbox", "config/down/#");

@@ -82,18 +82,25 @@ public sealed class MqttBroker : IAsyncDisposable
             return;
         }
         var removed = core.Db(MqttEventLog.RemovedNodes);
-        foreach (var (clientId, peer) in access.Sessions)
+        var gone = access.Sessions.Where(s => removed.Contains(s.Value.Node)).ToList();
+        var revoked = access.Sessions.Where(s => !removed.Contains(s.Value.Node) && !core.Validator.IsLive(s.Value.Serial)).ToList();
+        if (gone.Count > 0)
         {
-            if (removed.Contains(peer.Node))
+            var sessions = (await server.GetSessionsAsync().ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+            foreach (var (clientId, peer) in gone)
             {
                 access.Sessions.TryRemove(clientId, out _);
-                if (await server.GetSessionAsync(clientId).ConfigureAwait(false) is { } session)
+                if (sessions.TryGetValue(clientId, out var session))
                 {
                     await session.DeleteAsync().ConfigureAwait(false);
                 }
                 Log.Info($"MQTT session '{clientId}' of removed node {peer.Node} closed and deleted");
             }
-            else if (!core.Validator.IsLive(peer.Serial) && (await server.GetClientsAsync().ConfigureAwait(false)).Any(c => c.Id == clientId))
+        }
+        if (revoked.Count > 0)
+        {
+            var connected = (await server.GetClientsAsync().ConfigureAwait(false)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var (clientId, peer) in revoked.Where(r => connected.Contains(r.Key)))
             {
                 await server.DisconnectClientAsync(clientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized }).ConfigureAwait(false);
                 Log.Info($"MQTT connection '{clientId}' of node {peer.Node} closed: its certificate {peer.Serial} is no longer live");
