@@ -3,9 +3,10 @@
 # machine, same certificates, same load client (tests/interop/mqtt-load.mjs, MQTT.js). For each
 # edge count in MQTT_EDGES (default "1000 5000 10000"): N mTLS connections that all subscribe to
 # config/down/#, the time to connect them all, the time for one retained configuration to reach
-# every edge, then MQTT_PUBLISHERS (200) of them publishing a signed QoS 1 message in a loop for
-# MQTT_SECONDS (20) with one in flight each, counting PUBACKs. tapir verifies every message
-# (Ed25519 JWS) and commits it to its durable event log before the PUBACK; mosquitto (no ACL, no
+# every edge (published by a core role over MQTT, retained), then MQTT_PUBLISHERS (200) of them
+# publishing a signed QoS 1 message in a loop for MQTT_SECONDS (20) with one in flight each,
+# counting successful PUBACKs. tapir verifies every message (Ed25519 JWS), commits it to its
+# durable event log and republishes it on verified/ before the PUBACK; mosquitto (no ACL, no
 # verification, no persistence) only routes, so its figure is the reference ceiling, not a peer.
 # Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
 # RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
@@ -35,7 +36,7 @@ done
 core_stop
 echo '{"type":"new_qname","qname":"bench.example."}' >"$work/event.json"
 message=$("$tapir" jws sign --flattened --key "$work/$node_name/datakey.jwk" "$work/event.json")
-echo '{"config":"MARKER"}' >"$work/config.json"
+echo "{\"config\":\"bench $$\"}" >"$work/config.json"
 config=$("$tapir" jws sign --flattened --key "$work/$admin/datakey.jwk" "$work/config.json")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -44,8 +45,9 @@ hz=$(getconf CLK_TCK)
 
 # run_load BROKER PID PORT EDGES: prints one result line.
 run_load() {
-  local broker=$1 pid=$2 port=$3 edges=$4 pause=$work/pause.$broker.$edges out=$work/load.$broker.$edges
-  local rss0 cpu0 rss1 cpu1 cpu2 rss2 rss3
+  local broker=$1 pid=$2 port=$3 edges=$4
+  local pause=$work/pause.$broker.$edges out=$work/load.$broker.$edges
+  local rss0 cpu0 rss1 cpu1 cpu2 rss2 rss3 cpu3
   rss0=$(rss_kib "$pid"); cpu0=$(cpu_ticks "$pid")
   jq -n --arg url "mqtts://127.0.0.1:$port" --arg ca "$work/core/ca.crt" --arg cert "$work/$node_name/tls.crt" --arg key "$work/$node_name/tls.key" \
     --arg prefix "$node_name" --argjson edges "$edges" --argjson publishers "$publishers" --argjson seconds "$seconds" \
@@ -69,7 +71,7 @@ run_load() {
   acked=$(jq -r 'select(.phase=="publish").acked' "$out"); rate=$(jq -r 'select(.phase=="publish").per_second' "$out")
   awk -v b="$broker" -v e="$edges" -v c="$connect_ms" -v f="$fanout_ms" -v m="$missing" -v r="$rate" -v a="$acked" \
       -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" 'BEGIN {
-    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d verified msgs/s (%d acked), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
+    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
       b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
 }
 
@@ -87,6 +89,7 @@ require_certificate true
 use_identity_as_username true
 persistence false
 max_queued_messages 1000
+user root
 CONF
   mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.$edges.log" &
   mosq_pid=$!

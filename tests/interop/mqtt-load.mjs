@@ -12,7 +12,6 @@ const t = JSON.parse(input);
 const tls = (cert, key) => ({ ca: fs.readFileSync(t.ca), cert: fs.readFileSync(cert), key: fs.readFileSync(key), rejectUnauthorized: true });
 const edgeTls = tls(t.cert, t.key);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const marker = `bench-${process.pid}-${Date.now()}`;
 const waiting = new Set();
 let fanoutDone;
 const fanout = new Promise((r) => { fanoutDone = r; });
@@ -23,7 +22,7 @@ function connect(i) {
     c.once('connect', () => c.subscribe('config/down/#', { qos: 1 }, (err) => (err ? reject(err) : resolve(c))));
     c.once('error', reject);
     c.on('message', (topic, payload) => {
-      if (payload.toString().includes(marker) && waiting.delete(i) && waiting.size === 0) fanoutDone();
+      if (topic === 'config/down/bench' && payload.toString() === t.config && waiting.delete(i) && waiting.size === 0) fanoutDone();
     });
   });
 }
@@ -47,7 +46,7 @@ for (let i = 0; i < t.edges; i++) waiting.add(i);
 const admin = mqtt.connect(t.url, { ...tls(t.adminCert, t.adminKey), clientId: t.adminId, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
 await new Promise((r) => admin.once('connect', r));
 const fanStart = performance.now();
-admin.publish('config/down/bench', t.config.replace('MARKER', marker), { qos: 1, retain: true });
+admin.publish('config/down/bench', t.config, { qos: 1, retain: true });
 const fanTimeout = new Promise((r) => setTimeout(() => r('timeout'), 60000));
 const fanResult = await Promise.race([fanout.then(() => 'ok'), fanTimeout]);
 say({ phase: 'fanout', ms: Math.round(performance.now() - fanStart), missing: waiting.size, result: fanResult });
