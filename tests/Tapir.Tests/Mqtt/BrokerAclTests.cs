@@ -136,9 +136,15 @@ public sealed class BrokerAclTests(BrokerCore broker) : IClassFixture<BrokerCore
         [
             Steps.PublishSigned("$SYS/broker/version", key, "{}"),
             Steps.PublishSigned($"events/up/{Edge1}/" + new string('a', 2048), key, "{}"),
+            Steps.PublishSigned($"events/up/{Edge1}/a+b", key, "{}"),
+            Steps.PublishSigned($"events/up/{Edge1}/#", key, "{}"),
+            Steps.PublishSigned($"events/up/{Edge1}/a\0b", key, "{}"),
         ]);
         Assert.Equal(0, report.Connack);
-        Assert.Equal([135, 135], report.Puback);
+        Assert.Equal([135, 135, 135, 135, 135], report.Puback);
+        broker.Core.AssertLogged($"MQTT publish refused: node {Edge1} topic 'events/up/{Edge1}/a+b': Malformed");
+        broker.Core.AssertLogged($"MQTT publish refused: node {Edge1} topic 'events/up/{Edge1}/#': Malformed");
+        broker.Core.AssertLogged($"MQTT publish refused: node {Edge1} topic 'events/up/{Edge1}/a\\u0000b': Malformed");
         broker.Core.AssertLogged($"MQTT publish refused: node {Edge1} topic '$SYS/broker/version': Malformed");
         broker.Core.AssertLogged($"MQTT publish refused: node {Edge1} topic 'events/up/{Edge1}/aaaa");
         broker.Core.AssertLogged("chars)': TooLarge");
