@@ -79,4 +79,8 @@ public enum Rejection
     CertificateWrongName,
     /// <summary>The certificate is not one the CA issued to a node that is still enrolled: revoked, or its node removed.</summary>
     CertificateRevoked,
+
+    // MQTT (Mqtt/MqttAcl.cs, DESIGN §6.2).
+    /// <summary>The ACL does not allow this peer the topic or filter (or a retained publish).</summary>
+    AclDenied,
 }

@@ -37,7 +37,9 @@ public sealed partial class LayoutTests
         int lines = Directory.GetFiles(Path.Combine(Repo.Root, "src", "Tapir.Security"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Sum(f => File.ReadAllLines(f).Length);
-        Assert.InRange(lines, 1, 4000);
+        // 4,000 until issue 11; raised to 4,150 for Mqtt/ (topic filters and the ACL evaluator,
+        // ~150 lines, which STYLE places in this library so they are testable without a broker).
+        Assert.InRange(lines, 1, 4150);
     }
 
     [GeneratedRegex(@"\b(?:class|struct|record|enum|interface)\s+(\w+)")]

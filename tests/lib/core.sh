@@ -7,9 +7,9 @@
 
 core_pid=""
 
-# free_port: prints a port below the ephemeral range (32768+, so no outgoing connection can hold
-# it) that nothing listens on now.
-free_port() {
+# core_free_port: prints a port below the ephemeral range (32768+, so no outgoing connection can
+# hold it) that nothing listens on now.
+core_free_port() {
   local port
   for _ in $(seq 100); do
     port=$(( 20000 + RANDOM % 12000 ))
@@ -18,14 +18,19 @@ free_port() {
   echo "$port"
 }
 
-# core_start LOGFILE: picks free ports, exports TAPIR_CORE__LISTEN, __PUBLIC_URL and
-# __METRICS_LISTEN (core_port, core_metrics_port), starts the core, waits until it listens.
+# core_start LOGFILE: picks free ports, exports TAPIR_CORE__LISTEN, __PUBLIC_URL, __MQTT_LISTEN,
+# __MQTT_URL and __METRICS_LISTEN (core_port, core_mqtt_port, core_metrics_port), starts the core,
+# waits until it listens.
 core_start() {
   local log=$1 port
-  port=$(free_port)
+  port=$(core_free_port)
   core_port=$port
-  core_metrics_port=$(free_port)
+  core_mqtt_port=$(core_free_port)
+  while [ "$core_mqtt_port" = "$port" ]; do core_mqtt_port=$(core_free_port); done
+  core_metrics_port=$(core_free_port)
+  while [ "$core_metrics_port" = "$port" ] || [ "$core_metrics_port" = "$core_mqtt_port" ]; do core_metrics_port=$(core_free_port); done
   export TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
+  export TAPIR_CORE__MQTT_LISTEN=127.0.0.1:$core_mqtt_port TAPIR_CORE__MQTT_URL=mqtts://127.0.0.1:$core_mqtt_port
   export TAPIR_CORE__METRICS_LISTEN=127.0.0.1:$core_metrics_port
   setsid "$tapir" core serve </dev/null 2>"$log" &
   core_pid=$!

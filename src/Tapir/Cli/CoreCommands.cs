@@ -39,7 +39,7 @@ public static class CoreCommands
     public static Command Serve()
     {
         var state = Settings.StateOption();
-        var serve = new Command("serve", "Run the HTTPS API (enrollment, renewal, key directory, CRL).") { state };
+        var serve = new Command("serve", "Run the HTTPS API (enrollment, renewal, key directory, CRL) and the MQTT broker.") { state };
         serve.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, _) =>
         {
             var config = Settings.Load(parsed);
@@ -50,7 +50,7 @@ public static class CoreCommands
                 try
                 {
                     Core.Aggregates.AggregateStore.Sweep(context);
-                    await ApiServer.RunAsync(context, signals.Stopping).ConfigureAwait(false);
+                    await Core.CoreServer.RunAsync(context, signals.Stopping).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -1,4 +1,4 @@
-// Every key tapir.toml accepts, with its default (DESIGN §1, §3, §4, §5). Defaults make
+// Every key tapir.toml accepts, with its default (DESIGN §1, §3, §4, §5, §6.2). Defaults make
 // `tapir core init` and `tapir core serve` work with no file: everything listens on this machine
 // and the URLs handed to edges point at 127.0.0.1. tapir.toml.example is checked against this list.
 namespace Tapir.Config;
@@ -30,6 +30,11 @@ public static class ConfigSchema
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
         new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
         new("core", "metrics_listen", ConfigKind.String, "127.0.0.1:9464", "Plain-HTTP listener for GET /metrics (Prometheus) and /healthz (host:port; \"\" turns it off).", OptionalHostPort),
+        new("mqtt", "edge_publish", ConfigKind.StringList, new[] { "events/up/{node}/#", "status/up/{node}/#" }, "Topic filters an edge may publish to; {node} is the edge's own name.", Filters),
+        new("mqtt", "edge_subscribe", ConfigKind.StringList, new[] { "observations/down/#", "config/down/#", "configuration/{node}/#" }, "Topic filters an edge may subscribe to (a requested filter must lie wholly inside one).", Filters),
+        new("mqtt", "core_role_publish", ConfigKind.StringList, Array.Empty<string>(), "Topic filters a core role (core.core_roles) may publish to; {node} is the role's name.", Filters),
+        new("mqtt", "core_role_subscribe", ConfigKind.StringList, new[] { "verified/#", "aggregates" }, "Topic filters a core role may subscribe to.", Filters),
+        new("mqtt", "deny", ConfigKind.StringList, Array.Empty<string>(), "Topic filters nobody may publish to or subscribe to; deny wins over every allow rule.", Filters),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
         new("log", "format", ConfigKind.String, "text", "Log line format: text (key=value) or json (one object per line); --log-format overrides it.", OneOf("text", "json")),
@@ -65,6 +70,10 @@ public static class ConfigSchema
 
     private static string? DnsName(object value) =>
         Tapir.Security.Pki.NodeName.IsValid((string)value) ? null : "must be a lower-case DNS name (LDH labels, at most 253 octets)";
+
+    private static string? Filters(object value) =>
+        ((string[])value).FirstOrDefault(f => !Tapir.Security.Mqtt.TopicFilter.IsValidFilter(Tapir.Security.Mqtt.MqttAcl.Expand(f, "node"), out _)) is string bad
+            ? $"'{bad}' is not a valid MQTT topic filter" : null;
 
     private static string? HostPort(object value)
     {

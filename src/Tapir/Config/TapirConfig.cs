@@ -20,7 +20,8 @@ public sealed record CoreConfig(
     long AggregateInlineMax,
     TimeSpan AggregateMaxAge,
     TimeSpan ShutdownTimeout,
-    string MetricsListen);
+    string MetricsListen,
+    Tapir.Security.Mqtt.MqttAclRules MqttAcl);
 
 public sealed record EdgeConfig(string StateDir);
 
@@ -49,7 +50,9 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateInlineMax: (long)v["core.aggregate_inline_max"],
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
             ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"],
-            MetricsListen: (string)v["core.metrics_listen"]),
+            MetricsListen: (string)v["core.metrics_listen"],
+            MqttAcl: new((string[])v["mqtt.edge_publish"], (string[])v["mqtt.edge_subscribe"], (string[])v["mqtt.core_role_publish"],
+                (string[])v["mqtt.core_role_subscribe"], (string[])v["mqtt.deny"])),
         new EdgeConfig((string)v["edge.state_dir"]),
         new LogConfig((string)v["log.level"], (string)v["log.format"]));
 }

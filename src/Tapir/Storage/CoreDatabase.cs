@@ -48,8 +48,10 @@ public static class CoreDatabase
         AggregateDatabase.Schema,
         // The MQTT outbox (issue 11): see MqttOutbox.cs.
         MqttOutbox.Schema,
+        // The event log of verified edge MQTT messages (issue 11): see MqttEventLog.cs.
+        MqttEventLog.Schema,
         // Core data keys and node configurations (issue 11, core publishing): see CoreKeyStore.cs and
-        // NodeConfigurationStore.cs. Written as migration 6, after the broker's migration 5 (another branch).
+        // NodeConfigurationStore.cs. Migration 6.
         CoreKeyStore.Schema + NodeConfigurationStore.Schema,
     ];
 

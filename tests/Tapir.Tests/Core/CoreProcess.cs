@@ -18,6 +18,7 @@ internal sealed class CoreProcess : IDisposable
     public CoreProcess(string alg = "EdDSA")
     {
         Port = FreePort();
+        MqttPort = FreePort();
         Environment = new Dictionary<string, string>
         {
             ["TAPIR_CORE__STATE_DIR"] = StateDir,
@@ -25,12 +26,17 @@ internal sealed class CoreProcess : IDisposable
             ["TAPIR_CORE__PUBLIC_URL"] = $"https://127.0.0.1:{Port}/",
             // Off unless a test asks for it: the default 127.0.0.1:9464 would be shared by parallel cores.
             ["TAPIR_CORE__METRICS_LISTEN"] = "",
+            ["TAPIR_CORE__MQTT_LISTEN"] = $"127.0.0.1:{MqttPort}",
+            ["TAPIR_CORE__MQTT_URL"] = $"mqtts://127.0.0.1:{MqttPort}",
         };
         var init = Tapir("core", "init", "--alg", alg);
         Assert.True(init.ExitCode == 0, init.Stderr);
     }
 
     public int Port { get; }
+
+    /// <summary>The embedded MQTT broker's TLS port.</summary>
+    public int MqttPort { get; }
 
     public Dictionary<string, string> Environment { get; }
 

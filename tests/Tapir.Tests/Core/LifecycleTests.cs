@@ -38,7 +38,7 @@ public sealed class LifecycleTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(status == 0, $"expected exit 0 within 2 s, got {status?.ToString() ?? "still running"}: {core.LogText}");
         string log = core.LogText;
         Assert.Contains($"SIG{signal} received: stopping", log);
-        Assert.EndsWith("stopped", log.TrimEnd());
+        Assert.EndsWith("level=info msg=\"stopped\"", log.TrimEnd());
     }
 
     [Theory]

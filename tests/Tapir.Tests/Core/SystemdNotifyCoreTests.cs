@@ -18,7 +18,7 @@ public sealed class SystemdNotifyCoreTests
         core.Start();
         var buffer = new byte[512];
         string ready = System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer));
-        Assert.Equal($"READY=1\nSTATUS=listening on 127.0.0.1:{core.Port}", ready);
+        Assert.Equal($"READY=1\nSTATUS=listening on 127.0.0.1:{core.Port} (API) and 127.0.0.1:{core.MqttPort} (MQTT)", ready);
         core.Stop();
         Assert.Equal("STOPPING=1", System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer)));
     }

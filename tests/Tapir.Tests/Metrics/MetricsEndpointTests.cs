@@ -29,6 +29,7 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, samples["tapir_enrollments_total{outcome=\"refused\",reason=\"enrollment refused\"}"]);
         Assert.InRange(samples["tapir_certificate_expiry_seconds{certificate=\"server\"}"], 396 * 86400.0, 397 * 86400.0);
         Assert.True(samples["tapir_certificate_expiry_seconds{certificate=\"ca\"}"] > 397 * 86400.0);
+        Assert.Equal(0, samples.GetValueOrDefault("tapir_mqtt_connections"));
         var health = await http.GetAsync("healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Matches("^database ok\nca certificate ok: [0-9]+d left\nserver certificate ok: 39[67]d left\n$", await health.Content.ReadAsStringAsync());
@@ -39,12 +40,36 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task MetricsCountVerifiedAndRefusedMqttMessagesAndConnections()
+    {
+        int port = Tapir.Tests.Core.CoreProcess.FreePort();
+        using var broker = new Tapir.Tests.Mqtt.BrokerCore(port);
+        string edge = Tapir.Tests.Mqtt.BrokerCore.Edge1;
+        var report = broker.MqttJs(edge, 5, edge, [
+            Tapir.Tests.Mqtt.Steps.PublishSigned($"events/up/{edge}/x", broker.DataKey(edge), "{\"n\":1}"),
+            Tapir.Tests.Mqtt.Steps.Publish($"events/up/{edge}/x", "{\"unsigned\":true}"),
+        ]);
+        Assert.Equal([0, 135], report.Puback);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        var samples = PrometheusGrammar.Check(await http.GetStringAsync("metrics"));
+        Assert.Equal(1, samples["tapir_mqtt_messages_total{outcome=\"verified\"}"]);
+        Assert.Equal(1, samples["tapir_mqtt_messages_total{outcome=\"refused\",reason=\"Malformed\"}"]);
+        // The peer has disconnected; the broker may notice a moment after the peer returned.
+        for (int i = 0; i < 40 && samples["tapir_mqtt_connections"] != 0; i++)
+        {
+            await Task.Delay(50);
+            samples = PrometheusGrammar.Check(await http.GetStringAsync("metrics"));
+        }
+        Assert.Equal(0, samples["tapir_mqtt_connections"]);
+    }
+
+    [Fact]
     public void AnEmptyMetricsListenTurnsTheListenerOff()
     {
         using var core = new Tapir.Tests.Core.CoreProcess();
         core.Start(); // CoreProcess sets TAPIR_CORE__METRICS_LISTEN to ""
         Assert.DoesNotContain("metrics and health on", core.LogText);
-        Assert.Equal([core.Port], ListeningPorts(core.Pid));
+        Assert.Equal(new[] { core.Port, core.MqttPort }.Order(), ListeningPorts(core.Pid));
     }
 
     /// <summary>The TCP ports a process listens on: its socket inodes matched against /proc/net/tcp{,6} LISTEN rows.</summary>

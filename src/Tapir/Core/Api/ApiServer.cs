@@ -1,4 +1,4 @@
-// `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4): TLS 1.2/1.3 with the core's server
+// `tapir core serve`'s HTTPS API on Kestrel (DESIGN §4), started and drained by CoreServer: TLS 1.2/1.3 with the core's server
 // certificate; a client certificate is requested on every handshake and, when presented, must be
 // a live tapir identity (PeerValidator) or the handshake fails. Enroll, renew, ca and /healthz
 // work without one; the other endpoints require one, and every request re-checks it (the serial
@@ -23,15 +23,19 @@ using Tapir.Storage;
 
 namespace Tapir.Core.Api;
 
-public static class ApiServer
+public sealed class ApiServer : IAsyncDisposable
 {
-    public static async Task RunAsync(CoreContext core, CancellationToken stop)
+    private readonly WebApplication app;
+    private readonly X509Certificate2 serverCertificate;
+    private readonly TimeSpan shutdownTimeout;
+    private readonly PrometheusText metrics = new();
+    private int inFlight;
+
+    private ApiServer(CoreContext core)
     {
-        var validator = core.Validator;
-        validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
-        using var serverCertificate = core.State.ServerCertificate();
+        shutdownTimeout = core.Config.ShutdownTimeout;
+        serverCertificate = core.State.ServerCertificate();
         core.ServerCertificateNotAfter = serverCertificate.NotAfter.ToUniversalTime();
-        using var metrics = new PrometheusText();
         TapirMetrics.CertificateExpiry = () => MetricsEndpoint.CertificateExpiry(core, core.ServerCertificateNotAfter);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -39,78 +43,74 @@ public static class ApiServer
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         // The drain deadline is Drain's own token; the host's timeout is only a backstop after it.
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = core.Config.ShutdownTimeout + TimeSpan.FromSeconds(5));
-        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, validator, serverCertificate));
-        await using var app = builder.Build();
-        int inFlight = 0;
-        app.Run(async context =>
-        {
-            Interlocked.Increment(ref inFlight);
-            try
-            {
-                if (context.Request.IsHttps)
-                {
-                    await Router.Dispatch(core, validator, context).ConfigureAwait(false);
-                }
-                else
-                {
-                    // Only the plain-HTTP operations listener (core.metrics_listen) serves without TLS.
-                    await Router.Write(context, MetricsEndpoint.Answer(core, metrics, context.Request)).ConfigureAwait(false);
-                }
-            }
-            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
-            {
-                // the client's own fault (short body, bad framing, too slow): not a server error
-                Log.Refusal($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
-                if (!context.Response.HasStarted)
-                {
-                    context.Response.StatusCode = 400;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.Error($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message}");
-                if (!context.Response.HasStarted)
-                {
-                    context.Response.StatusCode = 500;
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref inFlight);
-            }
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, core, core.Validator, serverCertificate));
+        app = builder.Build();
+        app.Run(context => Handle(core, context));
+    }
+
+    /// <summary>Starts the API; null when the stop came first.</summary>
+    public static async Task<ApiServer?> StartAsync(CoreContext core, CancellationToken stop)
+    {
+        var api = new ApiServer(core);
         try
         {
-            await app.StartAsync(stop).ConfigureAwait(false);
+            await api.app.StartAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return;
+            await api.DisposeAsync().ConfigureAwait(false);
+            return null;
         }
         Log.Info($"core API listening on https://{core.Config.Listen} (public URL {core.Config.PublicUrl})");
         if (core.Config.MetricsListen.Length > 0)
         {
             Log.Info($"metrics and health on http://{core.Config.MetricsListen}/metrics and /healthz");
         }
-        SystemdNotify.Ready($"listening on {core.Config.Listen}");
-        await RefreshUntil(core, validator, stop).ConfigureAwait(false);
-        await Drain(app, core.Config.ShutdownTimeout, () => Volatile.Read(ref inFlight)).ConfigureAwait(false);
+        return api;
     }
 
-    private static async Task RefreshUntil(CoreContext core, PeerValidator validator, CancellationToken stop)
+    public async ValueTask DisposeAsync()
     {
-        string? keyError = null;
+        await app.DisposeAsync().ConfigureAwait(false);
+        serverCertificate.Dispose();
+        metrics.Dispose();
+    }
+
+    private async Task Handle(CoreContext core, HttpContext context)
+    {
+        Interlocked.Increment(ref inFlight);
         try
         {
-            while (!stop.IsCancellationRequested)
+            if (context.Request.IsHttps)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), stop).ConfigureAwait(false);
-                validator.Refresh(() => core.Db(CoreDatabase.ValidSerials));
-                keyError = RefreshKeys(core, keyError);
+                await Router.Dispatch(core, core.Validator, context).ConfigureAwait(false);
+            }
+            else
+            {
+                // Only the plain-HTTP operations listener (core.metrics_listen) serves without TLS.
+                await Router.Write(context, MetricsEndpoint.Answer(core, metrics, context.Request)).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException)
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
         {
+            // the client's own fault (short body, bad framing, too slow): not a server error
+            Log.Refusal($"{context.Request.Method} {context.Request.Path} from {context.Connection.RemoteIpAddress}: {e.Message}");
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = 400;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.Error($"{context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message}");
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = 500;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
         }
     }
 
@@ -118,7 +118,7 @@ public static class ApiServer
     /// Picks up a `core key rotate` or `retire`; a key record that cannot be read keeps the keys in
     /// use and is logged once per distinct error (returned, to compare with the next attempt's).
     /// </summary>
-    private static string? RefreshKeys(CoreContext core, string? lastError)
+    internal static string? RefreshKeys(CoreContext core, string? lastError)
     {
         try
         {
@@ -141,11 +141,10 @@ public static class ApiServer
     }
 
     /// <summary>Stops accepting, lets requests in flight finish within the timeout, then closes what is left.</summary>
-    private static async Task Drain(WebApplication app, TimeSpan timeout, Func<int> inFlight)
+    public async Task DrainAsync()
     {
-        SystemdNotify.Stopping();
-        Log.Info($"stopping: no new connections; {inFlight()} requests in flight, waiting up to {Durations.Format(timeout)}");
-        using var deadline = new CancellationTokenSource(timeout);
+        Log.Info($"stopping: no new connections; {Volatile.Read(ref inFlight)} requests in flight, waiting up to {Durations.Format(shutdownTimeout)}");
+        using var deadline = new CancellationTokenSource(shutdownTimeout);
         try
         {
             await app.StopAsync(deadline.Token).ConfigureAwait(false);
@@ -154,13 +153,13 @@ public static class ApiServer
         {
         }
         // Connections closed at the deadline end their handlers at the next read or write.
-        for (int i = 0; i < 20 && inFlight() > 0; i++)
+        for (int i = 0; i < 20 && Volatile.Read(ref inFlight) > 0; i++)
         {
             await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
         }
-        if (deadline.IsCancellationRequested || inFlight() > 0)
+        if (deadline.IsCancellationRequested || Volatile.Read(ref inFlight) > 0)
         {
-            Log.Warning($"drain timed out after {Durations.Format(timeout)}: remaining connections closed ({inFlight()} handlers still running)");
+            Log.Warning($"drain timed out after {Durations.Format(shutdownTimeout)}: remaining connections closed ({Volatile.Read(ref inFlight)} handlers still running)");
         }
         Log.FlushRefusals();
         Log.Info("core API stopped");

@@ -62,6 +62,8 @@ public static class WireAnswers
         Rejection.CertificateUntrusted or Rejection.CertificateExpired or Rejection.CertificateNotYetValid
             or Rejection.CertificateWrongPurpose or Rejection.CertificateNameMismatch or Rejection.CertificateTooManyNames
             or Rejection.CertificateExtraName or Rejection.CertificateWrongName or Rejection.CertificateRevoked => (403, "client certificate refused"),
+        // The MQTT ACL (the broker answers with MQTT codes; this is the HTTP form should the API ever need it).
+        Rejection.AclDenied => (403, "not allowed"),
         _ => throw new ArgumentOutOfRangeException(nameof(why), why, "not a refusal, or a Rejection without a wire answer"),
     };
 }

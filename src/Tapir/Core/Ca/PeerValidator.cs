@@ -71,6 +71,9 @@ public sealed class PeerValidator(X509Certificate2 root, TimeProvider clock)
         }
     }
 
+    /// <summary>Whether a certificate serial is still one a live node may use (the broker's sessions re-check theirs).</summary>
+    public bool IsLive(string serial) => validSerials.Contains(serial);
+
     public string? NodeOf(X509Certificate2? certificate) => TryNodeOf(certificate, out string? node, out _) ? node : null;
 
     public bool TryNodeOf(X509Certificate2? certificate, [NotNullWhen(true)] out string? node, out Rejection why)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The embedded MQTT broker under load (issue 11), side by side with Debian's mosquitto on the same
+# machine, same certificates, same load client (tests/interop/mqtt-load.mjs, MQTT.js). For each
+# edge count in MQTT_EDGES (default "1000 5000 10000"): N mTLS connections that all subscribe to
+# config/down/#, the time to connect them all, the time for one retained configuration to reach
+# every edge (published by a core role over MQTT, retained), then MQTT_PUBLISHERS (200) of them
+# publishing a signed QoS 1 message in a loop for MQTT_SECONDS (20) with one in flight each,
+# counting successful PUBACKs. tapir verifies every message (Ed25519 JWS), commits it to its
+# durable event log and republishes it on verified/ before the PUBACK; mosquitto (no ACL, no
+# verification, no persistence) only routes, so its figure is the reference ceiling, not a peer.
+# Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
+# RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
+# Every edge connection uses one enrolled node's certificate with client id <node>-<i>.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tapir=$PWD/bin/tapir
+work=$(mktemp -d)
+# shellcheck source=tests/lib/core.sh
+. tests/lib/core.sh
+mosq_pid=""
+trap 'status=$?; core_stop || status=1; [ -z "$mosq_pid" ] || { kill -TERM "$mosq_pid"; wait "$mosq_pid" || true; }; rm -rf "$work"; exit $status' EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+edges_list=${MQTT_EDGES:-1000 5000 10000}
+publishers=${MQTT_PUBLISHERS:-200}
+seconds=${MQTT_SECONDS:-20}
+node_name=bench.example.net
+admin=admin.example.net
+export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__CORE_ROLES=$admin TAPIR_MQTT__CORE_ROLE_PUBLISH='config/down/#'
+"$tapir" core init >/dev/null
+umask 077
+core_start "$work/serve.log"
+for n in "$node_name" "$admin"; do
+  "$tapir" core node add "$n" --out "$work/$n.json" >/dev/null
+  "$tapir" edge enroll --credentials "$work/$n.json" --state "$work/$n" >/dev/null
+done
+core_stop
+echo '{"type":"new_qname","qname":"bench.example."}' >"$work/event.json"
+message=$("$tapir" jws sign --flattened --key "$work/$node_name/datakey.jwk" "$work/event.json")
+echo "{\"config\":\"bench $$\"}" >"$work/config.json"
+config=$("$tapir" jws sign --flattened --key "$work/$admin/datakey.jwk" "$work/config.json")
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+# run_load BROKER PID PORT EDGES: prints one result line.
+run_load() {
+  local broker=$1 pid=$2 port=$3 edges=$4
+  local pause=$work/pause.$broker.$edges out=$work/load.$broker.$edges
+  local rss0 cpu0 rss1 cpu1 cpu2 rss2 rss3 cpu3
+  rss0=$(rss_kib "$pid"); cpu0=$(cpu_ticks "$pid")
+  jq -n --arg url "mqtts://127.0.0.1:$port" --arg ca "$work/core/ca.crt" --arg cert "$work/$node_name/tls.crt" --arg key "$work/$node_name/tls.key" \
+    --arg prefix "$node_name" --argjson edges "$edges" --argjson publishers "$publishers" --argjson seconds "$seconds" \
+    --arg adminCert "$work/$admin/tls.crt" --arg adminKey "$work/$admin/tls.key" --arg adminId "$admin" --arg config "$config" \
+    --arg topic "events/up/$node_name/new_qname" --arg message "$message" --arg pauseFile "$pause" \
+    '{url:$url,ca:$ca,cert:$cert,key:$key,prefix:$prefix,edges:$edges,concurrency:100,publishers:$publishers,seconds:$seconds,
+      adminCert:$adminCert,adminKey:$adminKey,adminId:$adminId,config:$config,topic:$topic,message:$message,pauseFile:$pauseFile}' \
+    | node --max-old-space-size=4096 tests/interop/mqtt-load.mjs >"$out" &
+  local load=$!
+  while [ ! -f "$pause" ]; do kill -0 "$load" 2>/dev/null || { cat "$out"; return 1; }; sleep 0.2; done
+  sleep 2 # let the broker settle after the last handshake
+  rss1=$(rss_kib "$pid"); cpu1=$(cpu_ticks "$pid")
+  rm -f "$pause"
+  while ! grep -q '"phase":"fanout"' "$out"; do sleep 0.1; done
+  cpu2=$(cpu_ticks "$pid"); rss2=$(rss_kib "$pid")
+  wait "$load"
+  rss3=$(rss_kib "$pid"); cpu3=$(cpu_ticks "$pid")
+  local connect_ms fanout_ms missing acked rate
+  connect_ms=$(jq -r 'select(.phase=="connect").ms' "$out")
+  fanout_ms=$(jq -r 'select(.phase=="fanout").ms' "$out"); missing=$(jq -r 'select(.phase=="fanout").missing' "$out")
+  acked=$(jq -r 'select(.phase=="publish").acked' "$out"); rate=$(jq -r 'select(.phase=="publish").per_second' "$out")
+  awk -v b="$broker" -v e="$edges" -v c="$connect_ms" -v f="$fanout_ms" -v m="$missing" -v r="$rate" -v a="$acked" \
+      -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" 'BEGIN {
+    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
+      b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
+}
+
+for edges in $edges_list; do
+  core_start "$work/serve.$edges.log"
+  run_load tapir "$core_pid" "$core_mqtt_port" "$edges"
+  core_stop
+  port=$(core_free_port)
+  cat >"$work/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+cafile $work/core/ca.crt
+certfile $work/core/server.crt
+keyfile $work/core/server.key
+require_certificate true
+use_identity_as_username true
+persistence false
+max_queued_messages 1000
+user root
+CONF
+  mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.$edges.log" &
+  mosq_pid=$!
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  run_load mosquitto "$mosq_pid" "$port" "$edges"
+  kill -TERM "$mosq_pid"; wait "$mosq_pid" || true; mosq_pid=""
+done
