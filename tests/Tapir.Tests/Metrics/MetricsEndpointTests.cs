@@ -53,6 +53,7 @@ public sealed class MetricsEndpointTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         var samples = PrometheusGrammar.Check(await http.GetStringAsync("metrics"));
         Assert.Equal(1, samples["tapir_mqtt_messages_total{outcome=\"verified\"}"]);
+        Assert.Equal(0, samples["tapir_event_log_lag"]); // the PUBACK came after the commit
         Assert.Equal(1, samples["tapir_mqtt_messages_total{outcome=\"refused\",reason=\"Malformed\"}"]);
         // The peer has disconnected; the broker may notice a moment after the peer returned.
         for (int i = 0; i < 40 && samples["tapir_mqtt_connections"] != 0; i++)

@@ -20,6 +20,9 @@ public sealed class EventLogWriter(CoreContext core)
 
     public void Start() => writer = Task.Run(WriteLoop);
 
+    /// <summary>Verified messages queued and not yet taken into a commit (the event-log lag gauge).</summary>
+    public int Pending => queue.Reader.Count;
+
     /// <summary>Completes once the event is committed; fails if its batch could not be.</summary>
     public async Task AppendAsync(MqttEvent e, CancellationToken cancel)
     {

@@ -40,6 +40,7 @@ public sealed class MqttBroker : IAsyncDisposable
         access = new BrokerAccess(core);
         ingress = new IngressVerifier(core);
         eventLog = new EventLogWriter(core);
+        TapirMetrics.EventLogLag = () => eventLog.Pending;
         serverCertificate = core.State.ServerCertificate();
         server = new MqttServerFactory().CreateMqttServer(Options());
         server.ValidatingConnectionAsync += access.ValidateConnection;
