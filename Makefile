@@ -8,7 +8,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name 'packages.lock.json' -o -name Directory.Build.props)
-DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates curl python3 python3-jwcrypto
+DEB_PACKAGES := libsqlite3-dev clang binutils openssl ca-certificates curl python3 python3-jwcrypto mosquitto mosquitto-clients
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1

@@ -42,8 +42,8 @@ public static class CommandTree
         EdgeCommands.Enroll(output),
         EdgeCommands.Renew(output),
         SubmitCommand.Build(output),
-        NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
-        NotBuilt("publish", "Sign and publish one MQTT message.", null));
+        EdgeCommands.Run(),
+        EdgeCommands.Publish(output));
 
     internal static Command Group(string name, string description, params Command[] children)
     {

@@ -9,6 +9,8 @@ public static class ConfigSchema
     public static readonly DurationBounds EnrollmentSecretLifetime = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
     public static readonly DurationBounds AggregateMaxAge = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
     public static readonly DurationBounds ShutdownTimeout = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+    public static readonly DurationBounds StatusInterval = new(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+    public static readonly DurationBounds RenewAfter = new(TimeSpan.FromSeconds(1), TimeSpan.FromDays(397));
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
@@ -30,6 +32,9 @@ public static class ConfigSchema
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
         new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
+        new("edge", "status_interval", ConfigKind.Duration, TimeSpan.FromMinutes(5), "How often `tapir edge run` publishes its signed status (1s to 1d).", Between(StatusInterval)),
+        new("edge", "renew_after", ConfigKind.Duration, TimeSpan.Zero,
+            "0 (the default): `tapir edge run` renews at two thirds of the certificate's lifetime with jitter (DESIGN 4.3). Otherwise it renews this long after it took its current certificate into use (1s to 397d; for tests and drills).", ZeroOr(RenewAfter)),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
     ];
 
@@ -60,6 +65,9 @@ public static class ConfigSchema
 
     private static Func<object, string?> Between(DurationBounds bounds) =>
         value => bounds.Contains((TimeSpan)value) ? null : $"must be {bounds}";
+
+    private static Func<object, string?> ZeroOr(DurationBounds bounds) =>
+        value => (TimeSpan)value == TimeSpan.Zero || bounds.Contains((TimeSpan)value) ? null : $"must be 0 or {bounds}";
 
     private static string? DnsName(object value) =>
         Tapir.Security.Pki.NodeName.IsValid((string)value) ? null : "must be a lower-case DNS name (LDH labels, at most 253 octets)";

@@ -21,7 +21,7 @@ public sealed record CoreConfig(
     TimeSpan AggregateMaxAge,
     TimeSpan ShutdownTimeout);
 
-public sealed record EdgeConfig(string StateDir);
+public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter);
 
 public sealed record LogConfig(string Level);
 
@@ -48,6 +48,6 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateInlineMax: (long)v["core.aggregate_inline_max"],
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
             ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"]),
-        new EdgeConfig((string)v["edge.state_dir"]),
+        new EdgeConfig((string)v["edge.state_dir"], (TimeSpan)v["edge.status_interval"], (TimeSpan)v["edge.renew_after"]),
         new LogConfig((string)v["log.level"]));
 }
