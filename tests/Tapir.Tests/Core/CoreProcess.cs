@@ -197,7 +197,7 @@ internal sealed class CoreProcess : IDisposable
     // binding it; a process-wide counter keeps the cores of one run apart.
     private static int nextPort = 20000 + Random.Shared.Next(10000);
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         for (int tries = 0; tries < 1000; tries++)
         {
