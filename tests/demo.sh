@@ -67,7 +67,7 @@ echo "== the core's log"
 cat serve.log
 echo
 echo "== not built yet (each says so and exits 1):"
-for cmd in "core mosquitto-config" "edge publish" "edge run"; do
+for cmd in "core mosquitto-config"; do
   # shellcheck disable=SC2086
   if out=$($tapir $cmd 2>&1); then echo "unexpected success: $cmd"; exit 1; else echo "  $out"; fi
 done

@@ -67,6 +67,10 @@ public sealed class EdgeAgentTests(EdgeBroker fixture) : IClassFixture<EdgeBroke
             // Signed by the core, but the topic names no configuration the agent may write.
             fixture.PublishAsCore("config/down/..", EdgeBroker.Sign("{\"path\":1}", fixture.CoreKey));
             agent.AssertLogged("message on config/down/.. ignored: not a topic the agent acts on (5 refused so far)");
+            fixture.PublishAsCore("config/down/config", EdgeBroker.Sign("{\"shadow\":1}", fixture.CoreKey));
+            agent.AssertLogged("message on config/down/config ignored: not a topic the agent acts on (6 refused so far)");
+            fixture.PublishAsCore("config/down/a/b", EdgeBroker.Sign("{\"deep\":1}", fixture.CoreKey));
+            agent.AssertLogged("message on config/down/a/b ignored: not a topic the agent acts on (7 refused so far)");
             Assert.False(Directory.Exists(Path.Combine(state, "config")));
             agent.Stop();
         }
@@ -170,6 +174,24 @@ public sealed class EdgeAgentTests(EdgeBroker fixture) : IClassFixture<EdgeBroke
         agent.AssertLogged("cannot connect to the broker", times: 2);
         agent.Stop();
         Assert.Contains("SIGTERM received: stopping", agent.LogText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A broker whose certificate is a tapir node's (clientAuth only) is not the core's broker.</summary>
+    [Fact]
+    public void RefusesABrokerWithoutAServerCertificateFromTheRoot()
+    {
+        string impostorState = fixture.Enroll(fixture.NewNode());
+        string impostorDir = fixture.File("impostor-broker");
+        Directory.CreateDirectory(impostorDir);
+        using var impostor = new Mosquitto(impostorDir, fixture.Core.StateDir, EdgeBroker.CoreRole, (Path.Combine(impostorState, "tls.crt"), Path.Combine(impostorState, "tls.key")));
+        impostor.Start();
+        string state = fixture.Enroll(fixture.NewNode());
+        var bootstrap = Path.Combine(state, "bootstrap.json");
+        File.WriteAllText(bootstrap, File.ReadAllText(bootstrap).Replace($":{fixture.Broker.Port}\"", $":{impostor.Port}\"", StringComparison.Ordinal));
+        using var agent = fixture.StartAgent(state);
+        agent.AssertLogged("(the broker's TLS certificate is not a tapir certificate for 127.0.0.1: CertificateWrongPurpose)");
+        Assert.Equal(0, agent.Count("connected to the broker"));
+        agent.Stop();
     }
 
     [Fact]

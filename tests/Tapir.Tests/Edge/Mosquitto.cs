@@ -15,13 +15,16 @@ internal sealed class Mosquitto : IDisposable
     private readonly string directory;
     private readonly string coreState;
     private readonly string coreRole;
+    private readonly (string Certificate, string Key) server;
     private Process? process;
 
-    public Mosquitto(string directory, string coreState, string coreRole)
+    /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests).</summary>
+    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null)
     {
         this.directory = directory;
         this.coreState = coreState;
         this.coreRole = coreRole;
+        this.server = server ?? (Path.Combine(coreState, "server.crt"), Path.Combine(coreState, "server.key"));
         Port = CoreProcess.FreePort();
         WriteConfiguration();
     }
@@ -60,8 +63,8 @@ internal sealed class Mosquitto : IDisposable
             persistence false
             listener {Port} 127.0.0.1
             cafile {coreState}/ca.crt
-            certfile {coreState}/server.crt
-            keyfile {coreState}/server.key
+            certfile {server.Certificate}
+            keyfile {server.Key}
             require_certificate true
             use_identity_as_username true
             acl_file {directory}/mosquitto.acl

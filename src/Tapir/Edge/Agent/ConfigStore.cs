@@ -2,8 +2,9 @@
 // holds the signed payload, `config/<app>.jws` beside it the message exactly as received, each
 // written atomically (temp file, fsync, rename). <app> is the last segment of the topic: the
 // node's own configuration topic (`configuration/<node>/config` gives `config`) or
-// `config/down/<app>`. It must be 1 to 64 of [a-z0-9_-] and begin with a letter or digit, so no
-// topic can name a path outside config/ (no dots, no slashes); anything else is refused.
+// `config/down/<app>`, where `jwks` and the node topic's own name are not configurations, so two
+// topics never write one file (MessageHandler.AppOf). It must be 1 to 64 of [a-z0-9_-] and begin
+// with a letter or digit, so no topic can name a path outside config/; anything else is refused.
 using System.Text.Json;
 using Tapir.Security.Encoding;
 using Tapir.Storage;

@@ -48,15 +48,25 @@ public sealed class EdgeAgent : IDisposable
         client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
-            handler.Handle(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), DateTimeOffset.UtcNow);
+            try
+            {
+                handler.Handle(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), DateTimeOffset.UtcNow);
+            }
+            catch (Exception x) when (x is IOException or UnauthorizedAccessException)
+            {
+                Log.Error($"message on {e.ApplicationMessage.Topic} verified but not stored: {x.Message}");
+            }
             return Task.CompletedTask;
         };
         client.DisconnectedAsync += e =>
         {
+            // A disconnect the agent asked for (renewal, stop) is logged where it is asked for.
+            if (e.ClientWasConnected && !Volatile.Read(ref leaving))
+            {
+                Log.Warning($"disconnected from the broker {settings.Broker} ({e.Reason}{(e.Exception is null ? "" : ": " + broker.Describe(e.Exception))})");
+            }
             if (e.ClientWasConnected)
             {
-                string text = $"disconnected from the broker {settings.Broker} ({e.Reason}{(e.Exception is null ? "" : ": " + broker.Describe(e.Exception))})";
-                (Volatile.Read(ref leaving) ? (Action<string>)Log.Info : Log.Warning)(text);
                 connectionEnded.TrySetResult();
             }
             return Task.CompletedTask;
@@ -75,7 +85,11 @@ public sealed class EdgeAgent : IDisposable
         await ConnectionLoopAsync(stop).ConfigureAwait(false);
         await background.ConfigureAwait(false);
         Volatile.Write(ref leaving, true);
-        await DropAsync().ConfigureAwait(false);
+        if (client.IsConnected)
+        {
+            await DropAsync().ConfigureAwait(false);
+            Log.Info($"disconnected from the broker {broker.Mqtt.Broker}");
+        }
     }
 
     private async Task ConnectionLoopAsync(CancellationToken stop)
@@ -88,10 +102,10 @@ public sealed class EdgeAgent : IDisposable
             try
             {
                 await ConnectAsync(first, stop).ConfigureAwait(false);
+                Volatile.Write(ref leaving, false);
                 first = false;
                 failures = 0;
                 await connectionEnded.Task.WaitAsync(stop).ConfigureAwait(false);
-                Volatile.Write(ref leaving, false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -46,12 +46,21 @@ public sealed class MessageHandler(MqttSettings settings, TrustedKeys trust, Con
         }
     }
 
-    /// <summary>The configuration name a topic carries, or null: the node's topic, or config/down/&lt;app&gt;.</summary>
+    /// <summary>
+    /// The configuration name a topic carries, or null: the last segment of the node's own topic, or
+    /// &lt;app&gt; of config/down/&lt;app&gt; unless that is `jwks` or the node topic's name (so no two
+    /// topics ever write the same file).
+    /// </summary>
     public string? AppOf(string topic)
     {
+        string own = settings.ConfigTopic.Split('/')[^1];
+        if (topic == settings.ConfigTopic)
+        {
+            return ConfigStore.IsAppName(own) ? own : null;
+        }
         string[] segments = topic.Split('/');
-        bool ours = topic == settings.ConfigTopic || segments.Length == 3 && segments[0] == "config" && segments[1] == "down";
-        return ours && ConfigStore.IsAppName(segments[^1]) && segments[^1] != "jwks" ? segments[^1] : null;
+        bool broadcast = segments.Length == 3 && segments[0] == "config" && segments[1] == "down";
+        return broadcast && ConfigStore.IsAppName(segments[2]) && segments[2] != "jwks" && segments[2] != own ? segments[2] : null;
     }
 
     private void ReplaceJwks(byte[] payload, string signer)

@@ -25,7 +25,7 @@ public sealed class RenewalLoop(EdgeState state, TimeSpan renewAfter, Action<X50
             while (true)
             {
                 var due = renewAfter > TimeSpan.Zero ? inUseSince + renewAfter : Renewer.DueAt(current);
-                Log.Info($"certificate serial {Serial(current)} is renewed at {due:u}");
+                Log.Info($"renewal of certificate serial {Serial(current)} is due at {due:u}");
                 await WaitUntilAsync(due, stop).ConfigureAwait(false);
                 current = await RenewAsync(current, stop).ConfigureAwait(false);
                 inUseSince = DateTimeOffset.UtcNow;
