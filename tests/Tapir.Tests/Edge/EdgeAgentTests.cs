@@ -164,6 +164,22 @@ public sealed class EdgeAgentTests(EdgeBroker fixture) : IClassFixture<EdgeBroke
         }
     }
 
+    /// <summary>Two agents on one state share a client id: each takes the session from the other, and both back off.</summary>
+    [Fact]
+    public void AConnectionTakenOverAtOnceIsRedialledWithBackoff()
+    {
+        var (_, state, first) = StartAgent();
+        using (first)
+        {
+            using var second = fixture.StartAgent(state);
+            first.AssertLogged("the connection ended within seconds; retrying in");
+            second.AssertLogged("subscribed to");
+            second.Stop();
+            first.AssertLogged("subscribed to", times: 2, seconds: 20);
+            first.Stop();
+        }
+    }
+
     [Fact]
     public void StopsWithStatus0OnSigtermEvenWhileTheBrokerIsUnreachable()
     {

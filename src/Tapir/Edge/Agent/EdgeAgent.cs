@@ -19,6 +19,7 @@ public sealed class EdgeAgent : IDisposable
 {
     private static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(1);
     private static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ShortConnection = TimeSpan.FromSeconds(10);
 
     private readonly EdgeState state;
     private readonly EdgeConfig config;
@@ -104,8 +105,15 @@ public sealed class EdgeAgent : IDisposable
                 await ConnectAsync(first, stop).ConfigureAwait(false);
                 Volatile.Write(ref leaving, false);
                 first = false;
-                failures = 0;
+                var connectedAt = DateTimeOffset.UtcNow;
                 await connectionEnded.Task.WaitAsync(stop).ConfigureAwait(false);
+                // A broker that drops the agent at once (a session taken over, an overloaded broker)
+                // is redialled with backoff too; a connection that lived, or a renewal, is not.
+                failures = Volatile.Read(ref leaving) || DateTimeOffset.UtcNow - connectedAt > ShortConnection ? 0 : failures + 1;
+                if (failures > 0)
+                {
+                    await PauseAsync(failures, "the connection ended within seconds", stop).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -115,11 +123,16 @@ public sealed class EdgeAgent : IDisposable
             {
                 // Whatever failed (TLS, CONNACK, SUBACK, a dropped socket), the agent keeps trying.
                 await DropAsync().ConfigureAwait(false);
-                var delay = Backoff(++failures);
-                Log.Warning($"cannot connect to the broker {broker.Mqtt.Broker} (attempt {failures}: {broker.Describe(e)}); retrying in {delay.TotalSeconds:F1} s");
-                await Task.Delay(delay, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                await PauseAsync(++failures, $"cannot connect to the broker {broker.Mqtt.Broker} (attempt {failures}: {broker.Describe(e)})", stop).ConfigureAwait(false);
             }
         }
+    }
+
+    private static async Task PauseAsync(int failures, string why, CancellationToken stop)
+    {
+        var delay = Backoff(failures);
+        Log.Warning($"{why}; retrying in {delay.TotalSeconds:F1} s");
+        await Task.Delay(delay, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     private async Task DropAsync()
