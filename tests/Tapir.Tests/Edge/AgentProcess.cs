@@ -12,20 +12,7 @@ internal sealed class AgentProcess : IDisposable
 
     public AgentProcess(string stateDir, IDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string arg in new[] { "sh", "-c", "exec \"$0\" edge run --state \"$1\" </dev/null", Repo.Binary, stateDir })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (k, v) in environment)
-        {
-            start.Environment[k] = v;
-        }
-        process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        process = Service.Start("exec \"$0\" edge run --state \"$1\" </dev/null", [Repo.Binary, stateDir], environment, log);
     }
 
     public int Pid => process.Id;

@@ -4,8 +4,6 @@
 // and an ACL file with the default edge rules of DESIGN §6.2 as patterns plus full access for the
 // core role. Stopped with SIGTERM; a stop must end with status 0.
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Tapir.Tests.Core;
 
 namespace Tapir.Tests.Edge;
@@ -78,32 +76,8 @@ internal sealed class Mosquitto : IDisposable
 
     public void Start()
     {
-        var start = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string arg in new[] { "sh", "-c", "exec mosquitto -c \"$0\" </dev/null", Path.Combine(directory, "mosquitto.conf") })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
-        process.OutputDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(process.HasExited, $"mosquitto exited: {LogText}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-        throw new TimeoutException($"mosquitto did not listen on {Port}: {LogText}");
+        process = Service.Start("exec mosquitto -c \"$0\" </dev/null", [Path.Combine(directory, "mosquitto.conf")], new Dictionary<string, string>(), Log);
+        Service.WaitForListener(process, Port, "mosquitto", () => LogText, 10);
     }
 
     /// <summary>SIGTERM; mosquitto must exit with status 0 within 10 s.</summary>

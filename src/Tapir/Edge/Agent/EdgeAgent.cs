@@ -115,11 +115,11 @@ public sealed class EdgeAgent : IDisposable
                     await PauseAsync(failures, "the connection ended within seconds", stop).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
-                return;
+                return; // stopping: a connect or a wait it cut short is no failure
             }
-            catch (Exception e) when (!stop.IsCancellationRequested)
+            catch (Exception e)
             {
                 // Whatever failed (TLS, CONNACK, SUBACK, a dropped socket), the agent keeps trying.
                 await DropAsync().ConfigureAwait(false);
@@ -209,7 +209,7 @@ public sealed class EdgeAgent : IDisposable
                 Log.Warning($"the broker refused the status on {broker.Mqtt.StatusTopic}: {result.ReasonCode} (0x{(int)result.ReasonCode:x2})");
             }
         }
-        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.Warning($"status not published ({e.Message}); it is sent again on the next connect");
         }

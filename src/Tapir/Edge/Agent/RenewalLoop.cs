@@ -1,9 +1,9 @@
 // Automatic renewal inside `tapir edge run` (DESIGN §4.3): at two thirds of the certificate's
 // lifetime with jitter (Renewer.DueAt), or edge.renew_after after the current certificate was
-// taken into use when that key is set (tests and drills). A failed attempt keeps the current
-// certificate and is retried with exponential backoff (5 s doubling, at most 10 min), each
-// failure logged with how long the current certificate has left. A renewed certificate is handed
-// to the agent, which reconnects with it.
+// taken into use when that key is set (tests and drills). A failed attempt (the core unreachable,
+// a refusal, a bad answer) keeps the current certificate and is retried with exponential backoff
+// (5 s doubling, at most 10 min), each failure logged with how long the current certificate has
+// left. A renewed certificate is handed to the agent, which reconnects with it.
 using System.Security.Cryptography.X509Certificates;
 using Tapir.Edge.Renew;
 using Tapir.Logging;
@@ -46,7 +46,7 @@ public sealed class RenewalLoop(EdgeState state, TimeSpan renewAfter, Action<X50
                 Log.Info(await Renewer.RenewWithRetryAsync(state, TimeProvider.System, 1, TimeSpan.FromSeconds(1), AttemptTimeout, stop).ConfigureAwait(false));
                 return state.TlsIdentity();
             }
-            catch (Exception e) when (e is TapirException or HttpRequestException or IOException or TimeoutException or System.Text.Json.JsonException && !stop.IsCancellationRequested)
+            catch (Exception e) when (!stop.IsCancellationRequested)
             {
                 var left = new DateTimeOffset(current.NotAfter.ToUniversalTime()) - DateTimeOffset.UtcNow;
                 var delay = TimeSpan.FromSeconds(Math.Min(LongestRetry.TotalSeconds, 5 * Math.Pow(2, Math.Min(failures, 10))) * (0.75 + 0.5 * Random.Shared.NextDouble()));
