@@ -268,6 +268,13 @@ public sealed class EdgeAgentTests(EdgeBroker fixture) : IClassFixture<EdgeBroke
 
         var wildcard = fixture.Core.Tapir("edge", "publish", "events/up/#", file, "--state", state);
         Assert.Equal(2, wildcard.ExitCode);
+
+        var bootstrap = Path.Combine(state, "bootstrap.json");
+        int closed = Core.CoreProcess.FreePort();
+        File.WriteAllText(bootstrap, File.ReadAllText(bootstrap).Replace($":{fixture.Broker.Port}\"", $":{closed}\"", StringComparison.Ordinal));
+        var unreachable = fixture.Core.Tapir("edge", "publish", $"events/up/{node}/new_qname", file, "--state", state);
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.StartsWith($"tapir: error: cannot connect to the broker mqtts://127.0.0.1:{closed}/: ", unreachable.Stderr);
     }
 
     [Fact]

@@ -42,8 +42,17 @@ public static class Publisher
             throw new TapirException($"cannot connect to the broker {settings.Broker}: {broker.Describe(e)}");
         }
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(jws).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
-        var result = await client.PublishAsync(message, cancel).ConfigureAwait(false);
-        await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancel).ConfigureAwait(false);
+        MqttClientPublishResult result;
+        try
+        {
+            result = await client.PublishAsync(message, cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancel.IsCancellationRequested)
+        {
+            throw new TapirException($"no PUBACK from the broker {settings.Broker} for {topic}: {broker.Describe(e)}");
+        }
+        // The PUBACK is the answer; a broker that drops the connection before our DISCONNECT changes nothing.
+        await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancel).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         string code = $"{result.ReasonCode} (0x{(int)result.ReasonCode:x2}){(string.IsNullOrEmpty(result.ReasonString) ? "" : ": " + result.ReasonString)}";
         return result.IsSuccess ? $"published {jws.Length} bytes on {topic} as {settings.Name}: PUBACK {code}"
             : throw new TapirException($"the broker refused the message on {topic}: PUBACK {code}");
