@@ -83,3 +83,52 @@ internal static class Run
         return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 }
+
+/// <summary>Long-running programs started as systemd starts services, for the host tests.</summary>
+internal static class Service
+{
+    /// <summary>
+    /// Starts `sh -c script args…` in its own session (setsid, no controlling terminal); the script
+    /// execs the program with stdin on /dev/null, so the PID is the program's own. Its stdout and
+    /// stderr lines are appended to <paramref name="log"/> under the writer's lock.
+    /// </summary>
+    public static Process Start(string script, IEnumerable<string> args, IDictionary<string, string> environment, StringWriter log)
+    {
+        var start = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string arg in new[] { "sh", "-c", script }.Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (k, v) in environment)
+        {
+            start.Environment[k] = v;
+        }
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Waits until something accepts connections on 127.0.0.1:port; fails if the process exits first or the time runs out.</summary>
+    public static void WaitForListener(Process process, int port, string name, Func<string> log, int seconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(process.HasExited, $"{name} exited: {log()}");
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                client.Connect(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+        throw new TimeoutException($"{name} did not listen on {port}: {log()}");
+    }
+}

@@ -49,8 +49,8 @@ public static class CommandTree
         EdgeCommands.Renew(output),
         SubmitCommand.Build(output),
         AuditCommand.Build(output),
-        NotBuilt("run", "Run the long-lived agent: MQTT, configuration, status, renewal.", null),
-        NotBuilt("publish", "Sign and publish one MQTT message.", null));
+        EdgeCommands.Run(),
+        EdgeCommands.Publish(output));
 
     internal static Command Group(string name, string description, params Command[] children)
     {

@@ -1,9 +1,13 @@
-// `tapir edge enroll` and `tapir edge renew` (DESIGN §1, §4.2, §4.3).
+// `tapir edge enroll`, `renew`, `run` and `publish` (DESIGN §1, §4.2, §4.3, §6).
 using System.CommandLine;
 using Tapir.Edge;
+using Tapir.Edge.Agent;
 using Tapir.Edge.Enroll;
+using Tapir.Edge.Publish;
 using Tapir.Edge.Renew;
+using Tapir.Logging;
 using Tapir.Security.Jose;
+using Tapir.Storage;
 
 namespace Tapir.Cli;
 
@@ -81,6 +85,51 @@ public static class EdgeCommands
             return ExitCodes.Success;
         }));
         return renew;
+    }
+
+    public static Command Run()
+    {
+        var state = Settings.StateOption();
+        var run = new Command("run", "Run the long-lived agent: MQTT over mTLS, verified configuration, signed status, renewal.") { state };
+        run.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, _) =>
+        {
+            var config = Settings.Load(parsed);
+            var edge = Enrolled(parsed.GetValue(state) ?? config.Edge.StateDir);
+            using var agent = new EdgeAgent(edge, config.Edge);
+            var signals = ProcessSignals.Install();
+            await agent.RunAsync(signals.Stopping).ConfigureAwait(false);
+            Log.Info("stopped");
+            return ExitCodes.Success;
+        }));
+        return run;
+    }
+
+    public static Command Publish(TextWriter output)
+    {
+        var topic = new Argument<string>("TOPIC") { Description = "Topic to publish on (no +, # or NUL)." };
+        var file = new Argument<string>("FILE") { Description = "JSON message to sign with the data key (- for standard input)." };
+        var state = Settings.StateOption();
+        var publish = new Command("publish", "Sign FILE's JSON with the data key and publish it once (QoS 1, waits for the PUBACK).") { topic, file, state };
+        publish.SetAction((Func<ParseResult, CancellationToken, Task<int>>)(async (parsed, cancel) =>
+        {
+            var config = Settings.Load(parsed);
+            string name = parsed.GetValue(topic)!;
+            if (!Publisher.IsPublishTopic(name))
+            {
+                throw new TapirException($"TOPIC: '{name}' is not a topic one may publish on (empty, over {Publisher.MaxTopicBytes} bytes, or holding +, # or NUL, or starting with $).") { ExitCode = ExitCodes.Usage };
+            }
+            byte[] json = InputFile.Read(parsed.GetValue(file)!, JwsParser.DefaultMaxBytes / 2);
+            var edge = Enrolled(parsed.GetValue(state) ?? config.Edge.StateDir);
+            output.WriteLine(await Publisher.PublishAsync(edge, name, json, cancel).ConfigureAwait(false));
+            return ExitCodes.Success;
+        }));
+        return publish;
+    }
+
+    private static EdgeState Enrolled(string directory)
+    {
+        var edge = new EdgeState(directory);
+        return edge.IsEnrolled ? edge : throw new TapirException($"{edge.Directory} is not enrolled; run 'tapir edge enroll' first.");
     }
 
     /// <summary>The innermost cause: a refused TLS handshake says so, not just "error while sending".</summary>

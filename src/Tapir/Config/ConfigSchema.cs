@@ -9,6 +9,8 @@ public static class ConfigSchema
     public static readonly DurationBounds EnrollmentSecretLifetime = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
     public static readonly DurationBounds AggregateMaxAge = new(TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
     public static readonly DurationBounds ShutdownTimeout = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+    public static readonly DurationBounds StatusInterval = new(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+    public static readonly DurationBounds RenewAfter = new(TimeSpan.FromSeconds(1), TimeSpan.FromDays(397));
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
@@ -36,6 +38,9 @@ public static class ConfigSchema
         new("mqtt", "core_role_subscribe", ConfigKind.StringList, new[] { "verified/#", "aggregates" }, "Topic filters a core role may subscribe to.", Filters),
         new("mqtt", "deny", ConfigKind.StringList, Array.Empty<string>(), "Topic filters nobody may publish to or subscribe to; deny wins over every allow rule.", Filters),
         new("edge", "state_dir", ConfigKind.String, "/var/lib/tapir/edge", "Edge state directory: keys, certificates, trusted JWKS.", NotEmpty),
+        new("edge", "status_interval", ConfigKind.Duration, TimeSpan.FromMinutes(5), "How often `tapir edge run` publishes its signed status (1s to 1d).", Between(StatusInterval)),
+        new("edge", "renew_after", ConfigKind.Duration, TimeSpan.Zero,
+            "0 (the default): `tapir edge run` renews at two thirds of the certificate's lifetime with jitter (DESIGN 4.3). Otherwise it renews this long after it took its current certificate into use (1s to 397d; for tests and drills).", ZeroOr(RenewAfter)),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
         new("log", "format", ConfigKind.String, "text", "Log line format: text (key=value) or json (one object per line); --log-format overrides it.", OneOf("text", "json")),
     ];
@@ -67,6 +72,9 @@ public static class ConfigSchema
 
     private static Func<object, string?> Between(DurationBounds bounds) =>
         value => bounds.Contains((TimeSpan)value) ? null : $"must be {bounds}";
+
+    private static Func<object, string?> ZeroOr(DurationBounds bounds) =>
+        value => (TimeSpan)value == TimeSpan.Zero || bounds.Contains((TimeSpan)value) ? null : $"must be 0 or {bounds}";
 
     private static string? DnsName(object value) =>
         Tapir.Security.Pki.NodeName.IsValid((string)value) ? null : "must be a lower-case DNS name (LDH labels, at most 253 octets)";

@@ -23,7 +23,7 @@ public sealed record CoreConfig(
     string MetricsListen,
     Tapir.Security.Mqtt.MqttAclRules MqttAcl);
 
-public sealed record EdgeConfig(string StateDir);
+public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter);
 
 public sealed record LogConfig(string Level, string Format);
 
@@ -53,6 +53,6 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             MetricsListen: (string)v["core.metrics_listen"],
             MqttAcl: new((string[])v["mqtt.edge_publish"], (string[])v["mqtt.edge_subscribe"], (string[])v["mqtt.core_role_publish"],
                 (string[])v["mqtt.core_role_subscribe"], (string[])v["mqtt.deny"])),
-        new EdgeConfig((string)v["edge.state_dir"]),
+        new EdgeConfig((string)v["edge.state_dir"], (TimeSpan)v["edge.status_interval"], (TimeSpan)v["edge.renew_after"]),
         new LogConfig((string)v["log.level"], (string)v["log.format"]));
 }

@@ -1,5 +1,6 @@
 // The edge's state directory (DESIGN §7, issue #5): tls.key (0600), tls.crt, ca.crt,
-// datakey.jwk (0600), trusted.jwks, bootstrap.json. A renewal writes tls.key.next and
+// datakey.jwk (0600), trusted.jwks, bootstrap.json, and config/ (what `edge run` received, see
+// Agent/ConfigStore.cs). A renewal writes tls.key.next and
 // tls.crt.next, then renames key and certificate in turn; loading finishes a rename a crash
 // interrupted, so the pair on disk always matches and the old pair stays until the new one is whole.
 using System.Security.Cryptography;
@@ -39,6 +40,31 @@ public sealed class EdgeState(string directory)
         return new Bootstrap(root.GetProperty("name").GetString()!, new Uri(root.GetProperty("nodeman_url").GetString()!));
     }
 
+    /// <summary>The MQTT part of the enrollment answer (DESIGN §4.2): broker URL and this node's topics.</summary>
+    public MqttSettings ReadMqtt()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(PathOf("bootstrap.json")));
+        var root = doc.RootElement;
+        string name = root.GetProperty("name").GetString()!;
+        if (!root.TryGetProperty("mqtt_broker", out var broker) || !Uri.TryCreate(broker.GetString(), UriKind.Absolute, out var url) || url.Scheme != "mqtts" || url.Host.Length == 0)
+        {
+            throw new TapirException($"{PathOf("bootstrap.json")}: no mqtts:// mqtt_broker in the enrollment answer.");
+        }
+        string? Topic(string kind) => root.TryGetProperty("mqtt_topics", out var topics) && topics.ValueKind == JsonValueKind.Object
+            && topics.TryGetProperty(kind, out var topic) && topic.ValueKind == JsonValueKind.String ? topic.GetString() : null;
+        return new MqttSettings(name, url, Topic("config") ?? $"configuration/{name}/config", Topic("status") ?? $"status/up/{name}/tapir");
+    }
+
+    /// <summary>The JWKS this edge trusts for messages from the core (DESIGN §6.4).</summary>
+    public JwkSet TrustedJwks()
+    {
+        byte[] json = File.ReadAllBytes(PathOf("trusted.jwks"));
+        return JwkSet.TryParse(json, out var set, out var why) ? set : throw new TapirException($"{PathOf("trusted.jwks")}: not a JWK set ({why}).");
+    }
+
+    /// <summary>Writes a new trusted JWKS atomically (DESIGN §6.5; the caller has verified it).</summary>
+    public void ReplaceTrustedJwks(JwkSet keys) => AtomicFile.WriteText(PathOf("trusted.jwks"), keys.ToJson() + "\n", AtomicFile.PublicMode);
+
     /// <summary>Writes a new TLS key and certificate so that the old pair is replaced only when the new one is whole.</summary>
     public void ReplaceTls(ECDsa key, string certificatePem)
     {
@@ -52,3 +78,9 @@ public sealed class EdgeState(string directory)
 }
 
 public sealed record Bootstrap(string Name, Uri NodemanUrl);
+
+/// <summary>Where the agent connects and which topics are its own (from the enrollment answer).</summary>
+public sealed record MqttSettings(string Name, Uri Broker, string ConfigTopic, string StatusTopic)
+{
+    public int Port => Broker.Port > 0 ? Broker.Port : 8883;
+}

@@ -64,8 +64,6 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("core", "mosquitto-config")]
-    [InlineData("edge", "publish")]
-    [InlineData("edge", "run")]
     public void UnbuiltCommandsFailWithOneErrorLine(params string[] args)
     {
         var r = Run.Tapir(args);

@@ -70,36 +70,8 @@ internal sealed class CoreProcess : IDisposable
     {
         // setsid does not fork here (a child of this process is no process-group leader), so
         // the PID is tapir's own once the shell has exec'ed it.
-        var start = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string arg in new[] { "sh", "-c", "exec \"$0\" core serve </dev/null", Repo.Binary })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (k, v) in Environment)
-        {
-            start.Environment[k] = v;
-        }
-        serve = Process.Start(start)!;
-        serve.ErrorDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
-        serve.OutputDataReceived += (_, e) => { lock (Log) { Log.WriteLine(e.Data); } };
-        serve.BeginErrorReadLine();
-        serve.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(serve.HasExited, $"core serve exited: {LogText}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-        throw new TimeoutException($"core serve did not listen on {Port}: {LogText}");
+        serve = Service.Start("exec \"$0\" core serve </dev/null", [Repo.Binary], Environment, Log);
+        Service.WaitForListener(serve, Port, "core serve", () => LogText, 20);
     }
 
     /// <summary>SIGKILL: the crash the durability tests need.</summary>

@@ -1,0 +1,72 @@
+// Automatic renewal inside `tapir edge run` (DESIGN §4.3): at two thirds of the certificate's
+// lifetime with jitter (Renewer.DueAt), or edge.renew_after after the current certificate was
+// taken into use when that key is set (tests and drills). A failed attempt (the core unreachable,
+// a refusal, a bad answer) keeps the current certificate and is retried with exponential backoff
+// (5 s doubling, at most 10 min), each failure logged with how long the current certificate has
+// left. A renewed certificate is handed to the agent, which reconnects with it.
+using System.Security.Cryptography.X509Certificates;
+using Tapir.Edge.Renew;
+using Tapir.Logging;
+
+namespace Tapir.Edge.Agent;
+
+public sealed class RenewalLoop(EdgeState state, TimeSpan renewAfter, Action<X509Certificate2> renewed)
+{
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromMinutes(10);
+    // Task.Delay takes at most about 49 days; a longer wait is done in steps.
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+
+    public async Task RunAsync(X509Certificate2 current, CancellationToken stop)
+    {
+        try
+        {
+            var inUseSince = DateTimeOffset.UtcNow;
+            while (true)
+            {
+                var due = renewAfter > TimeSpan.Zero ? inUseSince + renewAfter : Renewer.DueAt(current);
+                Log.Info($"renewal of certificate serial {Serial(current)} is due at {due:u}");
+                await WaitUntilAsync(due, stop).ConfigureAwait(false);
+                current = await RenewAsync(current, stop).ConfigureAwait(false);
+                inUseSince = DateTimeOffset.UtcNow;
+                renewed(current);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<X509Certificate2> RenewAsync(X509Certificate2 current, CancellationToken stop)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                Log.Info(await Renewer.RenewWithRetryAsync(state, TimeProvider.System, 1, TimeSpan.FromSeconds(1), AttemptTimeout, stop).ConfigureAwait(false));
+                return state.TlsIdentity();
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                var left = new DateTimeOffset(current.NotAfter.ToUniversalTime()) - DateTimeOffset.UtcNow;
+                var delay = TimeSpan.FromSeconds(Math.Min(LongestRetry.TotalSeconds, 5 * Math.Pow(2, Math.Min(failures, 10))) * (0.75 + 0.5 * Random.Shared.NextDouble()));
+                Log.Warning($"renewal failed ({e.Message}{(e.InnerException is null ? "" : ": " + e.InnerException.Message)}); " +
+                    $"the current certificate {(left > TimeSpan.Zero ? $"expires in {Describe(left)}" : "has expired")}; retrying in {delay.TotalSeconds:F1} s");
+                await Task.Delay(delay, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task WaitUntilAsync(DateTimeOffset due, CancellationToken stop)
+    {
+        for (var left = due - DateTimeOffset.UtcNow; left > TimeSpan.Zero; left = due - DateTimeOffset.UtcNow)
+        {
+            await Task.Delay(left < LongestWait ? left : LongestWait, stop).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(TimeSpan left) =>
+        left.TotalDays >= 1 ? $"{left.TotalDays:F1} d" : left.TotalHours >= 1 ? $"{left.TotalHours:F1} h" : $"{left.TotalMinutes:F1} min";
+
+    private static string Serial(X509Certificate2 certificate) => Convert.ToHexStringLower(certificate.SerialNumberBytes.Span);
+}
