@@ -49,6 +49,10 @@ internal static class RawMqtt
         return Packet(0x32, body);
     }
 
+    /// <summary>A PUBLISH (MQTT 5, QoS 1, packet id 1) with the topic's bytes exactly as given.</summary>
+    public static byte[] PublishRawTopic(byte[] topic, byte[] payload) =>
+        Packet(0x32, [(byte)(topic.Length >> 8), (byte)topic.Length, .. topic, 0, 1, 0, .. payload]);
+
     private static byte[] Packet(byte header, byte[] body)
     {
         var bytes = new List<byte> { header };

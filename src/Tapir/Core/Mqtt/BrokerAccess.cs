@@ -76,6 +76,12 @@ public sealed class BrokerAccess(CoreContext core)
             code = MqttConnectReasonCode.ClientIdentifierNotValid;
             return $"node {node} may only use client id '{node}' or '{node}-…'";
         }
+        if (id != node && core.Db(db => Storage.CoreDatabase.GetNode(db, id)) is not null)
+        {
+            // `<node>-…` is also a valid node name: a client id that names another node is that node's alone.
+            code = MqttConnectReasonCode.ClientIdentifierNotValid;
+            return $"client id '{id}' is the name of another node";
+        }
         var peer = new MqttPeer(node, e.ClientCertificate!.SerialNumber, core.Config.CoreRoles.Contains(node));
         var holder = Sessions.AddOrUpdate(id, peer, (_, old) => old.Node == node ? peer : old);
         if (holder != peer)
@@ -93,6 +99,10 @@ public sealed class BrokerAccess(CoreContext core)
         {
             Refuse(e, "(unknown)", filter, "no tapir identity on the session");
         }
+        else if (filter.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            Refuse(e, peer.Node, filter, "Malformed: the filter is not valid UTF-8");
+        }
         else if (!acl.TryAuthorizeSubscribe(peer.Node, peer.CoreRole, filter, out var why))
         {
             Refuse(e, peer.Node, filter, why.ToString());
@@ -104,6 +114,18 @@ public sealed class BrokerAccess(CoreContext core)
     public bool AuthorizePublish(InterceptingPublishEventArgs e, MqttPeer peer)
     {
         var message = e.ApplicationMessage;
+        if (!core.Validator.IsLive(peer.Serial))
+        {
+            // A removed or revoked node's last messages (its will above all) are not accepted after the removal.
+            RefusePublish(e, peer.Node, "CertificateRevoked: the node's certificate is no longer live");
+            return false;
+        }
+        if (message.Topic.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            // The decoder replaced bytes that are not UTF-8: different raw topics would meet in one.
+            RefusePublish(e, peer.Node, "Malformed: the topic is not valid UTF-8");
+            return false;
+        }
         if (acl.TryAuthorizePublish(peer.Node, peer.CoreRole, message.Topic, message.Retain, out var why))
         {
             return true;
