@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the whole security model with real processes on 127.0.0.1 (issue 13). One line per
+# `make demo`: the whole security model with real processes on 127.0.0.1 (issue 13): core, three
+# edges with Ed25519, Ed448 and ES256 data keys, a core role, signed aggregates, three edge agents,
+# signed MQTT, offline inspection, removal, re-verification, the logs checked for secrets. One line per
 # step, ✓ or ✗ with the figure that matters; every command's output goes to the log file whose
 # path is printed at the end. Exit 0 only if every step behaved as expected. Every process started
 # is stopped with SIGTERM and must exit 0; the scratch directory is removed.
@@ -14,7 +16,20 @@ work=$(mktemp -d)
 . tests/lib/core.sh
 failures=0
 steps=0
-trap 'status=$?; core_stop >>"$log" 2>&1 || status=1; rm -rf "$work"; exit $status' EXIT
+agents=()
+# agents_stop: SIGTERM to every agent still running; each must exit 0 within 10 s.
+agents_stop() {
+  local pid s=0
+  for pid in "${agents[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; s=1; fi
+    wait "$pid" || s=1
+  done
+  agents=()
+  return $s
+}
+trap 'status=$?; agents_stop >>"$log" 2>&1 || status=1; core_stop >>"$log" 2>&1 || status=1; rm -rf "$work"; exit $status' EXIT
 cd "$work"
 
 # ok TEXT / bad TEXT: one line of the transcript, and the same line in the log.
@@ -28,11 +43,11 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 section() { printf '\n%s\n' "$1" | tee -a "$log"; }
 
 section "1. core: init and serve"
-export TAPIR_CORE__STATE_DIR=$work/core
+export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__CORE_ROLES=reader.example.net
 if run "$tapir" core init --name core.example.net; then
   ok "core init: root CA sha256 $(openssl x509 -in "$work/core/ca.crt" -noout -fingerprint -sha256 | cut -d= -f2 | cut -c1-23)… (P-256), server certificate, core data key, SQLite"
 else bad "core init"; exit 1; fi
-if core_start "$work/serve.log"; then ok "core serve: HTTPS API on 127.0.0.1:$core_port, metrics on 127.0.0.1:$core_metrics_port"; else bad "core serve did not start"; exit 1; fi
+if core_start "$work/serve.log"; then ok "core serve: HTTPS API on 127.0.0.1:$core_port, MQTT broker on 127.0.0.1:$core_mqtt_port, metrics on 127.0.0.1:$core_metrics_port"; else bad "core serve did not start"; exit 1; fi
 port=$core_port
 
 section "2. three nodes, three data-key algorithms"
@@ -47,6 +62,9 @@ for e in edge1 edge2 edge3; do
     ok "$e.example.net enrolled with an ${names[$e]} data key: certificate serial $serial… ($(ms "$t") ms)"
   else bad "$e.example.net enrollment"; fi
 done
+
+run "$tapir" core node add reader.example.net --out reader.credentials.json && run "$tapir" edge enroll --credentials reader.credentials.json --state reader \
+  && ok "reader.example.net enrolled: a core role (core.core_roles) that reads verified/… and aggregates" || bad "reader.example.net enrollment"
 
 section "3. each edge submits a signed aggregate (RFC 9421 + Content-Digest over mTLS)"
 declare -A ids=()
@@ -64,6 +82,63 @@ if run "$tapir" edge submit large.parquet --type vector --state edge1; then
   ok "edge1: a 2 MB aggregate stored in its own file: ${out}"
 else bad "edge1: large submission refused"; fi
 
+section "4. the core publishes a signed configuration; three tapir edge run agents verify it"
+for e in edge1 edge2 edge3; do
+  setsid "$tapir" edge run --state "$e" </dev/null 2>"$e.agent.log" &
+  agents+=($!)
+  if [ -n "${TAPIR_PIDS_FILE:-}" ]; then echo "$!" >>"$TAPIR_PIDS_FILE"; fi
+done
+wait_log() { for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+for e in edge1 edge2 edge3; do wait_log "$e.agent.log" "subscribed to" || bad "$e: agent did not subscribe"; done
+printf '{"resolver":{"tapir_pop":"on"},"version":1}' >demo.json
+t=$(date +%s%N)
+run "$tapir" core publish config/down/demo demo.json || bad "core publish"
+for e in edge1 edge2 edge3; do
+  if wait_log "$e.agent.log" "configuration demo from config/down/demo (signed by"; then
+    ok "$e: verified and wrote config/demo.json ($(cmp -s "$e/config/demo.json" demo.json && echo "same bytes" || echo "DIFFERENT bytes"), $(ms "$t") ms after core publish)"
+  else bad "$e: configuration not received"; fi
+done
+
+section "5. an edge publishes a signed event; altered or foreign copies are refused"
+printf '{"type":"new_qname","qname":"www.example.net.","ts":"2026-12-02T03:00:00Z"}' >event.json
+mosquitto_sub -V mqttv5 -q 1 -h 127.0.0.1 -p "$core_mqtt_port" --cafile reader/ca.crt --cert reader/tls.crt --key reader/tls.key -i reader.example.net \
+  -t 'verified/#' -C 1 -W 20 >captured.jws 2>>"$log" &
+capture=$!
+sleep 1
+t=$(date +%s%N)
+if run "$tapir" edge publish events/up/edge1.example.net/new_qname event.json --state edge1; then
+  ok "edge1: edge publish → PUBACK 0 ($(ms "$t") ms): verified, durable in the event log, republished on verified/ for core roles"
+else bad "edge1: edge publish refused"; fi
+wait "$capture" && [ -s captured.jws ] && ok "reader (core role) captured the message on verified/events/up/edge1.example.net/new_qname" || bad "nothing captured on verified/#"
+printf '%s' "$("$tapir" jws sign --flattened --key edge1/datakey.jwk event.json 2>>"$log")" >signed.jws
+python3 -c 'import json,sys; j=json.load(open("signed.jws")); p=j["payload"]; j["payload"]=p[:-2]+("A" if p[-2]!="A" else "B")+p[-1]; json.dump(j,open("altered.jws","w"))'
+printf '%s' "$("$tapir" jws sign --flattened --key edge2/datakey.jwk event.json 2>>"$log")" >foreign.jws
+for f in altered foreign; do
+  if try mosquitto_pub -V mqttv5 -q 1 -h 127.0.0.1 -p "$core_mqtt_port" --cafile edge1/ca.crt --cert edge1/tls.crt --key edge1/tls.key -i "edge1.example.net-$f" \
+      -t "events/up/edge1.example.net/$f" -f "$f.jws" -d && grep -q 'RC:135' <<<"$out"; then
+    ok "a copy $( [ $f = altered ] && echo "with one payload byte changed" || echo "signed by edge2" ) on edge1's topic: PUBACK 0x87; core log: $(grep -o "events/up/edge1.example.net/$f.: [A-Za-z]*[^\"]*" "$work/serve.log" | tail -1 | cut -c1-80)"
+  else bad "$f copy not refused"; fi
+done
+
+section "6. inspection: anyone with the public keys can check the data, nobody can alter it"
+curl -sS --cacert reader/ca.crt --cert reader/tls.crt --key reader/tls.key "https://127.0.0.1:$port/api/v1/node/edge1.example.net/public_key" >edge1.pub.jwk 2>>"$log"
+if run "$tapir" inspect captured.jws --jwks edge1.pub.jwk; then ok "tapir inspect of the captured MQTT payload with edge1's public key: $(head -1 <<<"$out" | cut -c1-90)"
+else bad "inspect of the captured MQTT payload"; fi
+if [ ! -s altered.jws ] || try "$tapir" inspect altered.jws --jwks edge1.pub.jwk; then bad "inspect accepted the altered payload (or there was none)"
+else ok "the altered copy fails offline too: $(tail -1 <<<"$out" | cut -c1-90)"; fi
+id=${ids[edge2]:-}
+curl -sS --cacert reader/ca.crt --cert reader/tls.crt --key reader/tls.key "https://127.0.0.1:$port/api/v1/aggregates/$id" >meta.json 2>>"$log"
+curl -sS --cacert reader/ca.crt --cert reader/tls.crt --key reader/tls.key "https://127.0.0.1:$port/api/v1/aggregates/$id/payload" >payload.bin 2>>"$log"
+curl -sS --cacert reader/ca.crt --cert reader/tls.crt --key reader/tls.key "https://127.0.0.1:$port/api/v1/node/edge2.example.net/public_key" >edge2.pub.jwk 2>>"$log"
+python3 - meta.json payload.bin captured.http <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); body = open(sys.argv[2], "rb").read()
+head = f"POST /api/v1/aggregate/{m['aggregate_type']} HTTP/1.1\r\nHost: core\r\n" + "".join(f"{k}: {v}\r\n" for k, v in m["headers"].items()) + "\r\n"
+open(sys.argv[3], "wb").write(head.encode() + body)
+PY
+if run "$tapir" inspect captured.http --jwks edge2.pub.jwk; then ok "tapir inspect of edge2's submission rebuilt from what the core stores (Ed448): $(head -1 <<<"$out" | cut -c1-80)"
+else bad "inspect of the stored submission"; fi
+
 section "7. one node is removed"
 run "$tapir" core node remove edge3.example.net && ok "core node remove edge3.example.net: its certificates revoked" || bad "core node remove"
 sleep 2
@@ -71,6 +146,9 @@ if try "$tapir" edge submit edge3.parquet --type histogram --state edge3 --attem
 else ok "edge3: submission refused at the TLS handshake; core log: $(grep -o 'client certificate CN=edge3.* (CertificateRevoked)' "$work/serve.log" | tail -1 | sed 's/ serial [0-9A-F]*//')"; fi
 if try "$tapir" edge renew --state edge3 --attempts 1; then bad "edge3: renewal after removal was accepted"
 else ok "edge3: renewal refused: $(tail -1 <<<"$out")"; fi
+if try mosquitto_pub -V mqttv5 -q 1 -h 127.0.0.1 -p "$core_mqtt_port" --cafile edge3/ca.crt --cert edge3/tls.crt --key edge3/tls.key -i edge3.example.net \
+    -t events/up/edge3.example.net/x -m '{}'; then bad "edge3: MQTT connection after removal was accepted"
+else ok "edge3: MQTT connection refused at the TLS handshake; its agent: $(grep -o 'disconnected from the broker[^"]*\|cannot connect[^"]*' edge3.agent.log | tail -1 | cut -c1-60)"; fi
 
 section "8. stored aggregates are re-verified offline; a changed byte is named"
 if run "$tapir" core aggregates verify --all; then ok "core aggregates verify --all: $(grep -c ': ok ' <<<"$out") of $(wc -l <<<"$out") ok (the removed node's too)"
@@ -83,9 +161,17 @@ if [ -n "$file" ]; then
 else bad "no payload file for $large"; fi
 
 section "9. stop"
+if agents_stop >>"$log" 2>&1; then ok "three edge agents stopped by SIGTERM: exit 0 each"; else bad "an edge agent did not stop cleanly"; fi
 if core_stop >>"$log" 2>&1; then ok "core serve stopped by SIGTERM: exit 0 ($(tail -1 "$work/serve.log" | sed -n 's/.*msg="\(.*\)"$/\1/p'))"
 else bad "core serve did not stop cleanly"; fi
-cat "$work/serve.log" >>"$log"
+cat "$work/serve.log" ./*.agent.log >>"$log"
+# Every secret the demo handled: enrollment secrets, private data keys, private TLS and CA keys.
+secrets=$( { for f in ./*.credentials.json; do python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"]["k"])' "$f"; done
+  for f in ./*/datakey.jwk "$work/core/core-data.jwk"; do python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["d"])' "$f"; done
+  for f in ./*/tls.key "$work/core/ca.key" "$work/core/server.key"; do grep -v -- '-----' "$f"; done; } 2>>"$log")
+leaks=$(grep -c -F -f <(printf '%s\n' "$secrets" | grep -v '^$') "$log" "$work/serve.log" ./*.agent.log 2>/dev/null | awk -F: '{s += $NF} END {print s + 0}')
+if [ "$leaks" -eq 0 ] && [ "$(wc -l <<<"$secrets")" -gt 20 ]; then ok "no secret in any log: $(wc -l <<<"$secrets") secret lines checked against the core's, the agents' and the demo's logs"
+else bad "secrets found in the logs: $leaks lines"; fi
 
 printf '\n%d steps, %d failed. Details: %s\n' "$steps" "$failures" "$log"
 [ "$failures" -eq 0 ]

@@ -14,7 +14,10 @@ public sealed class ScriptTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Matches(@"\n[0-9]+ steps, 0 failed\. Details: .*/build/demo\.log\n$", transcript);
         Assert.DoesNotContain("\u2717", transcript); // ✗
         foreach (string step in new[] { "enrolled with an Ed448 data key", "201 Created /api/v1/aggregates/", "renewal refused: tapir: error: renewal refused: 401",
-            "payload tampered", "core serve stopped by SIGTERM: exit 0 (stopped)" })
+            "edge3: verified and wrote config/demo.json (same bytes", "edge publish → PUBACK 0", "one payload byte changed on edge1's topic: PUBACK 0x87; core log: events/up/edge1.example.net/altered': BadSignature",
+            "signed by edge2 on edge1's topic: PUBACK 0x87", "the altered copy fails offline too: tapir: error: JWS refused: BadSignature",
+            "edge3: MQTT connection refused at the TLS handshake", "payload tampered", "three edge agents stopped by SIGTERM: exit 0 each",
+            "core serve stopped by SIGTERM: exit 0 (stopped)", "no secret in any log" })
         {
             Assert.Contains(step, transcript);
         }
