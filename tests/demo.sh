@@ -139,6 +139,10 @@ PY
 if run "$tapir" inspect captured.http --jwks edge2.pub.jwk; then ok "tapir inspect of edge2's submission rebuilt from what the core stores (Ed448): $(head -1 <<<"$out" | cut -c1-80)"
 else bad "inspect of the stored submission"; fi
 
+if run "$tapir" edge audit --state edge1 && grep -q '  mqtt  .*events/up/edge1.example.net/new_qname' <<<"$out"; then
+  ok "tapir edge audit: everything edge1 sent, $(grep -c '  aggregate  ' <<<"$out") aggregates and $(grep -c '  mqtt  ' <<<"$out") MQTT messages, each with its SHA-256 and the core's answer"
+else bad "edge1's outbound audit log"; fi
+
 section "7. one node is removed"
 run "$tapir" core node remove edge3.example.net && ok "core node remove edge3.example.net: its certificates revoked" || bad "core node remove"
 sleep 2

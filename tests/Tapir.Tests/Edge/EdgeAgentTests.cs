@@ -294,6 +294,11 @@ public sealed class EdgeAgentTests(EdgeBroker fixture) : IClassFixture<EdgeBroke
         Assert.True(JwsVerifier.TryVerify(System.Text.Encoding.UTF8.GetBytes(received.Stdout.TrimEnd('\n')), policy, out var verified, out var why), why.ToString());
         Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(verified.Payload));
         Assert.Equal(["alg", "kid"], ProtectedMembers(verified.Message.Signatures[0].ProtectedB64));
+        // The outbound audit log holds the message as sent: its topic, size and SHA-256, and the PUBACK.
+        string sent = received.Stdout.TrimEnd('\n');
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sent)));
+        var audit = fixture.Core.Tapir("edge", "audit", "--state", state);
+        Assert.Contains($"  mqtt       status/up/{node}/x  {sent.Length} bytes  sha256:{sha256[..16]}…  jws kid={node}  PUBACK Success (0x00)", audit.Stdout);
     }
 
     [Fact]

@@ -197,9 +197,11 @@ public sealed class EdgeAgent : IDisposable
         try
         {
             var facts = new StatusFacts(broker.Mqtt.Name, started, Identity, dataKey, trust.Current, store.Last, handler.Accepted, handler.Refused);
+            byte[] status = System.Text.Encoding.UTF8.GetBytes(StatusReport.Sign(facts, DateTimeOffset.UtcNow));
             var message = new MqttApplicationMessageBuilder().WithTopic(broker.Mqtt.StatusTopic)
-                .WithPayload(StatusReport.Sign(facts, DateTimeOffset.UtcNow)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                .WithPayload(status).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
             var result = await client.PublishAsync(message, stop).ConfigureAwait(false);
+            Audit.OutboundAudit.RecordMessage(state.Directory, broker.Mqtt.StatusTopic, status, broker.Mqtt.Name, $"PUBACK {result.ReasonCode} (0x{(int)result.ReasonCode:x2})");
             if (result.IsSuccess)
             {
                 Log.Info($"status published on {broker.Mqtt.StatusTopic}");

@@ -42,6 +42,11 @@ public static class OutboundAudit
         file.Flush(flushToDisk: true);
     }
 
+    /// <summary>Records one MQTT message as sent (its JWS bytes) and what the broker answered.</summary>
+    public static void RecordMessage(string stateDirectory, string topic, byte[] jws, string kid, string outcome) =>
+        Append(stateDirectory, new AuditRecord(DateTimeOffset.UtcNow, "mqtt", topic, jws.Length,
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(jws)), "jws", kid, outcome));
+
     /// <summary>The records in order; a line that is not a record is an error naming its number.</summary>
     public static IReadOnlyList<AuditRecord> Read(string stateDirectory)
     {

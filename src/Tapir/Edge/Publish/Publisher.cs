@@ -9,6 +9,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Tapir.Security.Encoding;
 using Tapir.Security.Jose;
+using Tapir.Edge.Audit;
 
 namespace Tapir.Edge.Publish;
 
@@ -43,14 +44,17 @@ public static class Publisher
         }
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(jws).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
         MqttClientPublishResult result;
+        byte[] sent = System.Text.Encoding.UTF8.GetBytes(jws);
         try
         {
             result = await client.PublishAsync(message, cancel).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancel.IsCancellationRequested)
         {
+            OutboundAudit.RecordMessage(state.Directory, topic, sent, settings.Name, $"no PUBACK: {broker.Describe(e)}");
             throw new TapirException($"no PUBACK from the broker {settings.Broker} for {topic}: {broker.Describe(e)}");
         }
+        OutboundAudit.RecordMessage(state.Directory, topic, sent, settings.Name, $"PUBACK {result.ReasonCode} (0x{(int)result.ReasonCode:x2})");
         // The PUBACK is the answer; a broker that drops the connection before our DISCONNECT changes nothing.
         await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancel).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         string code = $"{result.ReasonCode} (0x{(int)result.ReasonCode:x2}){(string.IsNullOrEmpty(result.ReasonString) ? "" : ": " + result.ReasonString)}";
