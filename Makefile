@@ -50,8 +50,11 @@ test: bin/tapir interop-peers
 demo: bin/tapir
 	tests/demo.sh
 
+# `make bench` runs every bench/*.sh and keeps what they print, with the machine it ran on, in
+# bench/RESULTS.md (each script prints its figures beside its reference run and the ratio).
 bench: bin/tapir
-	@for b in bench/*.sh; do echo "== $$b"; "$$b"; done
+	@{ echo "# tapir benchmarks"; echo; echo "Run $$(date -u +%Y-%m-%dT%H:%MZ) at commit $(COMMIT) on $$(nproc) x $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$(free -g | awk '/Mem:/ {print $$2}') GiB, load average $$(cut -d' ' -f1-3 /proc/loadavg)."; echo; \
+	  for b in bench/*.sh; do echo "## $$b"; echo; echo '```'; "$$b" 2>&1; echo '```'; echo; done; } | tee bench/RESULTS.md
 
 SECONDS ?= 60
 fuzz: deps
