@@ -22,6 +22,7 @@ public static class CoreServer
         await using var broker = new MqttBroker(core);
         // The broker first: once the API answers, MQTT is up too (tests and scripts wait for the API port).
         await broker.StartAsync().ConfigureAwait(false);
+        core.BrokerListening = true;
         await using var api = await ApiServer.StartAsync(core, stop).ConfigureAwait(false);
         if (api is null)
         {
@@ -31,6 +32,7 @@ public static class CoreServer
         SystemdNotify.Ready($"listening on {core.Config.Listen} (API) and {core.Config.MqttListen} (MQTT)");
         await RefreshUntil(core, broker, stop).ConfigureAwait(false);
         SystemdNotify.Stopping();
+        core.BrokerListening = false;
         await Task.WhenAll(api.DrainAsync(), broker.StopAsync()).ConfigureAwait(false);
     }
 

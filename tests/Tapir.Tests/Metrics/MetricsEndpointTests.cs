@@ -32,7 +32,7 @@ public sealed class MetricsEndpointTests
         Assert.Equal(0, samples.GetValueOrDefault("tapir_mqtt_connections"));
         var health = await http.GetAsync("healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Matches("^database ok\nca certificate ok: [0-9]+d left\nserver certificate ok: 39[67]d left\n$", await health.Content.ReadAsStringAsync());
+        Assert.Matches($"^database ok\nbroker ok: listening on 127.0.0.1:{core.MqttPort}\nca certificate ok: [0-9]+d left\nserver certificate ok: 39[67]d left\n$", await health.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/v1/jwks")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("api/v1/node/edge1.example.net/enroll", new StringContent("{}"))).StatusCode);
         using var api = Tapir.Tests.Core.EnrollmentClient.Client(core);

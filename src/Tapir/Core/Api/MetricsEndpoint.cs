@@ -1,6 +1,6 @@
 // The core's plain-HTTP operations listener (core.metrics_listen, default 127.0.0.1:9464; issue 13):
-// GET /metrics in Prometheus text format and GET /healthz, the state of the database and of the
-// core's own certificates, 200 when all is well and 503 when not. Nothing else is served there,
+// GET /metrics in Prometheus text format and GET /healthz, the state of the database, the MQTT
+// broker and the core's own certificates, 200 when all is well and 503 when not. Nothing else is served there,
 // and none of the API is: the listener has no TLS and no client identity.
 using Microsoft.AspNetCore.Http;
 using Tapir.Core.Enrollment;
@@ -46,6 +46,8 @@ public static class MetricsEndpoint
             healthy = false;
             lines.Add($"database failing: {e.Message}");
         }
+        healthy &= core.BrokerListening;
+        lines.Add(core.BrokerListening ? $"broker ok: listening on {core.Config.MqttListen}" : "broker not listening");
         foreach (var (name, secondsLeft) in CertificateExpiry(core, core.ServerCertificateNotAfter))
         {
             var left = TimeSpan.FromSeconds(Math.Max(0, secondsLeft));

@@ -28,6 +28,9 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
     /// <summary>When the TLS server certificate `core serve` presents expires (for /healthz and the expiry gauge).</summary>
     public DateTime ServerCertificateNotAfter { get; set; } = DateTime.MaxValue;
 
+    /// <summary>Whether the embedded MQTT broker is accepting connections (for /healthz).</summary>
+    public bool BrokerListening { get; set; }
+
     /// <summary>Runs a database action under the single-writer lock (SqliteConnection is not thread-safe).</summary>
     public T Db<T>(Func<SqliteConnection, T> action)
     {
