@@ -1,11 +1,11 @@
 // The embedded MQTT broker of `tapir core serve` (DESIGN §6.1–6.4): MQTTnet 5.2 on TLS 1.2/1.3 at
 // core.mqtt_listen with the core's server certificate, a client certificate required (BrokerAccess),
 // MQTT 3.1.1 and 5, persistent sessions. Edge publishes that pass the ACL and the JWS check are
-// consumed here (ProcessPublish = false): written to the event log (group commit), acknowledged,
-// then republished unchanged on `verified/<topic>` for core roles. Retained core messages are
-// restored from the outbox at start. Sessions of removed nodes are deleted (connection closed,
-// queue dropped) and connections whose certificate is no longer live are closed (Reap, every
-// refresh of the live identities).
+// consumed here (ProcessPublish = false): written to the event log (group commit), then queued
+// unchanged on `verified/<topic>` for the core-role sessions subscribed to it (VerifiedRouter) and
+// acknowledged. Retained core messages are restored from the outbox at start. Sessions of removed
+// nodes are deleted (connection closed, queue dropped) and connections whose certificate is no
+// longer live are closed (Reap, every refresh of the live identities).
 using System.Buffers;
 using System.Net;
 using System.Security.Authentication;
@@ -30,6 +30,7 @@ public sealed class MqttBroker : IAsyncDisposable
     private readonly EventLogWriter eventLog;
     private readonly X509Certificate2 serverCertificate;
     private readonly MqttServer server;
+    private readonly VerifiedRouter verifiedRouter;
     private readonly CancellationTokenSource stopping = new();
     private Task? outbox;
     private long verified;
@@ -42,12 +43,16 @@ public sealed class MqttBroker : IAsyncDisposable
         eventLog = new EventLogWriter(core);
         serverCertificate = core.State.ServerCertificate();
         server = new MqttServerFactory().CreateMqttServer(Options());
-        server.ValidatingConnectionAsync += access.ValidateConnection;
+        verifiedRouter = new VerifiedRouter(server);
+        server.ValidatingConnectionAsync += ValidateConnection;
         server.InterceptingSubscriptionAsync += access.InterceptSubscription;
+        server.ClientSubscribedTopicAsync += verifiedRouter.Subscribed;
+        server.ClientUnsubscribedTopicAsync += verifiedRouter.Unsubscribed;
         server.InterceptingPublishAsync += InterceptPublish;
         server.SessionDeletedAsync += e =>
         {
             access.Sessions.TryRemove(e.Id, out _);
+            verifiedRouter.Forget(e.Id);
             return Task.CompletedTask;
         };
         server.LoadingRetainedMessageAsync += LoadRetained;
@@ -120,6 +125,15 @@ public sealed class MqttBroker : IAsyncDisposable
         }
     }
 
+    private async Task ValidateConnection(ValidatingConnectionEventArgs e)
+    {
+        await access.ValidateConnection(e).ConfigureAwait(false);
+        if (e.ReasonCode == MqttConnectReasonCode.Success && e.CleanSession == true)
+        {
+            verifiedRouter.Forget(e.ClientId); // a clean start replaces the session and its subscriptions
+        }
+    }
+
     private async Task InterceptPublish(InterceptingPublishEventArgs e)
     {
         if (e.SessionItems[BrokerAccess.PeerKey] is not MqttPeer peer)
@@ -150,7 +164,7 @@ public sealed class MqttBroker : IAsyncDisposable
         }
         Interlocked.Increment(ref verified);
         TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("verified"));
-        await OutboxPublisher.InjectAsync(server, core.Config.Name, VerifiedPrefix + message.Topic, payload, false, CancellationToken.None).ConfigureAwait(false);
+        await verifiedRouter.DeliverAsync(core.Config.Name, VerifiedPrefix + message.Topic, payload).ConfigureAwait(false);
     }
 
     private Task LoadRetained(LoadingRetainedMessagesEventArgs e)
