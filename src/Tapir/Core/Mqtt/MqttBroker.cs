@@ -24,6 +24,9 @@ public sealed class MqttBroker : IAsyncDisposable
 {
     public const string VerifiedPrefix = "verified/";
 
+    /// <summary>Messages queued per session at most; beyond it the oldest queued one is dropped (MQTTnet's default strategy).</summary>
+    public const int MaxPendingMessagesPerClient = 1000;
+
     private readonly CoreContext core;
     private readonly BrokerAccess access;
     private readonly IngressVerifier ingress;
@@ -191,8 +194,14 @@ public sealed class MqttBroker : IAsyncDisposable
             .WithClientCertificate((_, certificate, _, _) => access.AcceptCertificate(certificate))
             .WithPersistentSessions()
             .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10))
+            .WithMaxPendingMessagesPerClient(MaxPendingMessagesPerClient)
             .Build();
         options.TlsEndpointOptions.ReuseAddress = true;
+        // Each connection keeps one packet writer for headers and properties (with packet fragmentation,
+        // MQTTnet's default, a payload is sent from its own buffer): small at first, and shrunk back to
+        // WriterBufferSizeMax after a larger packet.
+        options.WriterBufferSize = 512;
+        options.WriterBufferSizeMax = 4096;
         return options;
     }
 
