@@ -110,6 +110,7 @@ public sealed class MqttBroker : IAsyncDisposable
             foreach (var (clientId, peer) in gone)
             {
                 access.Sessions.TryRemove(clientId, out _);
+                ingress.Forget(peer.Node);
                 if (sessions.TryGetValue(clientId, out var session))
                 {
                     await session.DeleteAsync().ConfigureAwait(false);
