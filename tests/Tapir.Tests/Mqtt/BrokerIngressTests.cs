@@ -1,6 +1,7 @@
 // Enforcement at ingress (issue 11, DESIGN §6.4, §8.3): an edge's message is accepted only as a JWS
 // that verifies with its own data key, kid = node = topic segment = certificate; accepted messages
-// are in the durable event log and reach a core role, unchanged, on verified/<topic>; everything
+// are in the durable event log and reach a core role, unchanged, on verified/<topic> (queued for its
+// persistent session while it is offline, never for a session that is gone); everything
 // else gets PUBACK 0x87, a logged reason, and reaches nobody.
 using System.Security.Cryptography;
 using System.Text;
@@ -32,6 +33,30 @@ public sealed class BrokerIngressTests(BrokerCore broker) : IClassFixture<Broker
         Assert.Contains(payload, Decoded(delivered), StringComparison.Ordinal);
         var stored = Assert.Single(broker.Events(), e => e.Topic == topic && Encoding.UTF8.GetString(e.Message) == delivered);
         Assert.Equal(Edge1, stored.Node);
+    }
+
+    [Fact]
+    public void AnOfflineCoreRoleSessionGetsVerifiedMessagesQueuedAndNoneOnceItsSessionIsGone()
+    {
+        string id = $"{Reader}-queued";
+        string topic = $"events/up/{Edge1}/queued-{Random.Shared.Next()}";
+        string Signed(string n) => $$"""{"type":"status","n":"{{n}}"}""";
+        var subscribed = broker.MqttJs(Reader, 5, id, [Steps.Subscribe($"verified/{topic}", 1)], clean: false);
+        Assert.Equal([1], Assert.Single(subscribed.Acks).Codes);
+        Assert.Equal([0], broker.MqttJs(Edge1, 5, $"{Edge1}-queued", [Steps.PublishSigned(topic, broker.DataKey(Edge1), Signed("first"))]).Puback);
+
+        // The persistent session was offline: the message waited in its queue, on verified/<topic>, unchanged.
+        var resumed = broker.MqttJs(Reader, 5, id, [Steps.Wait(500)], clean: false);
+        var delivered = Assert.Single(resumed.Messages);
+        Assert.Equal($"verified/{topic}", delivered.Topic);
+        Assert.Contains(Signed("first"), Decoded(delivered.Payload), StringComparison.Ordinal);
+
+        // A clean start (expiry 0) ends the session and its subscription with it.
+        Assert.Empty(broker.MqttJs(Reader, 5, id, [], clean: true).Messages);
+        Assert.Equal([0], broker.MqttJs(Edge1, 5, $"{Edge1}-queued", [Steps.PublishSigned(topic, broker.DataKey(Edge1), Signed("second"))]).Puback);
+        Assert.Empty(broker.MqttJs(Reader, 5, id, [Steps.Wait(500)], clean: false).Messages);
+        broker.MqttJs(Reader, 5, id, [], clean: true); // leaves no session behind
+        Assert.Contains(broker.Events(), e => e.Topic == topic && Decoded(Encoding.UTF8.GetString(e.Message)).Contains(Signed("second"), StringComparison.Ordinal));
     }
 
     public static TheoryData<string, string> Forgeries() => new()

@@ -1,17 +1,22 @@
 // Who may connect to the embedded broker and what each peer may do (DESIGN §2, §3, §6.1, §6.2):
-// the TLS client certificate must be a live tapir identity (PeerValidator, as for the API), the
+// the TLS client certificate must be a live tapir identity (PeerValidator, as for the API; its chain
+// is built once, at the handshake, and the CONNECT re-checks the live serial set and validity), the
 // node name it carries is the peer's identity, the client id must be that name or start with
 // `<name>-` and may not be one another node's session holds, and no user name or password is
 // taken. Subscriptions and publishes go through the ACL (Tapir.Security.Mqtt.MqttAcl). Every
 // refusal is logged with node, topic and reason and counted. MQTTnet hands every handler the same
 // Response object: a refusal code is only ever set over a success, never over another refusal.
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using Tapir.Core.Ca;
 using Tapir.Core.Enrollment;
 using Tapir.Logging;
 using Tapir.Metrics;
+using Tapir.Security;
 using Tapir.Security.Mqtt;
 
 namespace Tapir.Core.Mqtt;
@@ -25,6 +30,10 @@ public sealed class BrokerAccess(CoreContext core)
     public const string PeerKey = "tapir.peer";
 
     private readonly MqttAcl acl = new(core.Config.MqttAcl);
+
+    // The identity the TLS handshake validated, for the very certificate object that connection presented
+    // (MQTTnet hands the same object to the CONNECT check); it lives as long as that object.
+    private readonly ConditionalWeakTable<X509Certificate, LiveIdentity> handshakes = new();
     private long refusals;
 
     /// <summary>Client id to the peer whose session it is; a client id belongs to one node until its session is deleted.</summary>
@@ -38,8 +47,9 @@ public sealed class BrokerAccess(CoreContext core)
     public bool AcceptCertificate(X509Certificate? presented)
     {
         var certificate = presented as X509Certificate2;
-        if (core.Validator.TryNodeOf(certificate, out _, out var why))
+        if (core.Validator.TryIdentityOf(certificate, out var identity, out var why))
         {
+            handshakes.AddOrUpdate(certificate!, identity);
             return true;
         }
         Interlocked.Increment(ref refusals);
@@ -62,7 +72,7 @@ public sealed class BrokerAccess(CoreContext core)
     private string? Refusal(ValidatingConnectionEventArgs e, out MqttConnectReasonCode code)
     {
         code = MqttConnectReasonCode.NotAuthorized;
-        if (!core.Validator.TryNodeOf(e.ClientCertificate, out string? node, out var why))
+        if (!TryNodeOf(e.ClientCertificate, out string? node, out var why))
         {
             return $"client certificate is not a live tapir identity ({why})";
         }
@@ -90,6 +100,18 @@ public sealed class BrokerAccess(CoreContext core)
         }
         e.SessionItems[PeerKey] = peer;
         return null;
+    }
+
+    /// <summary>The CONNECT check of the certificate: the handshake's chain validation is kept, the live
+    /// serial set and the validity period are checked again (a node removed since is refused).</summary>
+    private bool TryNodeOf(X509Certificate2? certificate, [NotNullWhen(true)] out string? node, out Rejection why)
+    {
+        if (certificate is not null && handshakes.TryGetValue(certificate, out var identity))
+        {
+            node = core.Validator.IsStillLive(identity, out why) ? identity.Node : null;
+            return node is not null;
+        }
+        return core.Validator.TryNodeOf(certificate, out node, out why);
     }
 
     public Task InterceptSubscription(InterceptingSubscriptionEventArgs e)

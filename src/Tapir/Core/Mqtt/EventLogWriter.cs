@@ -45,16 +45,19 @@ public sealed class EventLogWriter(CoreContext core)
     {
         using var db = core.State.OpenDatabase();
         var batch = new List<(MqttEvent Event, TaskCompletionSource Done)>(MaxBatch);
+        var events = new List<MqttEvent>(MaxBatch);
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
+            events.Clear();
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
+                events.Add(item.Event);
             }
             try
             {
-                MqttEventLog.InsertBatch(db, batch.Select(b => b.Event).ToList());
+                MqttEventLog.InsertBatch(db, events);
                 batch.ForEach(b => b.Done.SetResult());
             }
             catch (Exception e)

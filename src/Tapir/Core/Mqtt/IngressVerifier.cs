@@ -2,8 +2,9 @@
 // (compact, flattened or general) whose every signature verifies with that edge's data key from
 // the nodes table, under an asymmetric algorithm equal to the key's, with `kid` = the node = the
 // certificate's node = the topic's node segment (the level where the matched edge_publish pattern
-// has `{node}`). Anything else is refused with the library's reason. Data keys are cached: a
-// node's data key is fixed at enrollment, and a removed node's sessions are closed elsewhere.
+// has `{node}`). Anything else is refused with the library's reason. A node's parsed data key (its
+// JWS policy) and expanded publish patterns are kept: the data key is fixed at enrollment (node names
+// are never reused), and what is kept of a removed node is dropped when its sessions are.
 using System.Collections.Concurrent;
 using Tapir.Core.Enrollment;
 using Tapir.Security;
@@ -15,20 +16,25 @@ namespace Tapir.Core.Mqtt;
 
 public sealed class IngressVerifier(CoreContext core)
 {
-    private readonly ConcurrentDictionary<string, JwkSet> keys = new(StringComparer.Ordinal);
+    /// <summary>What a node's messages are checked against: its expanded publish patterns (with the level
+    /// that names the node, or -1) and the JWS policy of its data key.</summary>
+    private sealed record NodeRules((string Filter, int NodeLevel)[] Publish, JwsPolicy Policy);
+
+    private readonly ConcurrentDictionary<string, NodeRules> rules = new(StringComparer.Ordinal);
 
     /// <summary>Null when the message is acceptable, else the reason it is refused.</summary>
     public string? Refusal(string node, string topic, ReadOnlyMemory<byte> payload)
     {
-        if (!TopicNamesNode(node, topic))
+        var known = RulesOf(node);
+        if (!TopicNamesNode(known?.Publish ?? PublishPatterns(node), node, topic))
         {
             return "the topic's node segment is not the publishing node";
         }
-        if (KeyOf(node) is not JwkSet set)
+        if (known is null)
         {
             return $"{Rejection.KeyNotFound}: node has no data key";
         }
-        var policy = new JwsPolicy(JwsAlgorithms.Asymmetric, set);
+        var policy = known.Policy;
         if (!JwsParser.TryParse(payload, policy.MaxBytes, out var message, out var why))
         {
             return $"{why}: not a JWS";
@@ -40,23 +46,44 @@ public sealed class IngressVerifier(CoreContext core)
         return JwsVerifier.TryVerify(message, policy, out _, out why) ? null : why.ToString();
     }
 
-    private bool TopicNamesNode(string node, string topic)
+    /// <summary>Drops what is kept of a node (called when it is removed).</summary>
+    public void Forget(string node) => rules.TryRemove(node, out _);
+
+    private static bool TopicNamesNode((string Filter, int NodeLevel)[] patterns, string node, string topic)
     {
-        string[] levels = topic.Split('/');
-        foreach (string pattern in core.Config.MqttAcl.EdgePublish)
+        foreach (var (filter, at) in patterns)
         {
-            int at = Array.IndexOf(pattern.Split('/'), MqttAcl.NodePlaceholder);
-            if (TopicFilter.Matches(MqttAcl.Expand(pattern, node), topic))
+            if (TopicFilter.Matches(filter, topic))
             {
-                return at < 0 || (at < levels.Length && levels[at] == node);
+                return at < 0 || Level(topic, at).SequenceEqual(node);
             }
         }
         return false;
     }
 
-    private JwkSet? KeyOf(string node)
+    /// <summary>Level <paramref name="index"/> of the topic, or empty when it has fewer levels.</summary>
+    private static ReadOnlySpan<char> Level(string topic, int index)
     {
-        if (keys.TryGetValue(node, out var cached))
+        var rest = topic.AsSpan();
+        for (int i = 0; i < index; i++)
+        {
+            int slash = rest.IndexOf('/');
+            if (slash < 0)
+            {
+                return [];
+            }
+            rest = rest[(slash + 1)..];
+        }
+        int end = rest.IndexOf('/');
+        return end < 0 ? rest : rest[..end];
+    }
+
+    private (string Filter, int NodeLevel)[] PublishPatterns(string node) =>
+        [.. core.Config.MqttAcl.EdgePublish.Select(p => (MqttAcl.Expand(p, node), Array.IndexOf(p.Split('/'), MqttAcl.NodePlaceholder)))];
+
+    private NodeRules? RulesOf(string node)
+    {
+        if (rules.TryGetValue(node, out var cached))
         {
             return cached;
         }
@@ -66,6 +93,6 @@ public sealed class IngressVerifier(CoreContext core)
             return null;
         }
         // The stored key is bound to the node; its kid, whatever it says, is the node name.
-        return keys[node] = new JwkSet([key.WithKid(node)]);
+        return rules[node] = new NodeRules(PublishPatterns(node), new JwsPolicy(JwsAlgorithms.Asymmetric, new JwkSet([key.WithKid(node)])));
     }
 }

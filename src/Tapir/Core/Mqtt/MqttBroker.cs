@@ -1,11 +1,11 @@
 // The embedded MQTT broker of `tapir core serve` (DESIGN §6.1–6.4): MQTTnet 5.2 on TLS 1.2/1.3 at
 // core.mqtt_listen with the core's server certificate, a client certificate required (BrokerAccess),
 // MQTT 3.1.1 and 5, persistent sessions. Edge publishes that pass the ACL and the JWS check are
-// consumed here (ProcessPublish = false): written to the event log (group commit), acknowledged,
-// then republished unchanged on `verified/<topic>` for core roles. Retained core messages are
-// restored from the outbox at start. Sessions of removed nodes are deleted (connection closed,
-// queue dropped) and connections whose certificate is no longer live are closed (Reap, every
-// refresh of the live identities).
+// consumed here (ProcessPublish = false): written to the event log (group commit), then queued
+// unchanged on `verified/<topic>` for the core-role sessions subscribed to it (VerifiedRouter) and
+// acknowledged. Retained core messages are restored from the outbox at start. Sessions of removed
+// nodes are deleted (connection closed, queue dropped) and connections whose certificate is no
+// longer live are closed (Reap, every refresh of the live identities).
 using System.Buffers;
 using System.Net;
 using System.Security.Authentication;
@@ -24,12 +24,16 @@ public sealed class MqttBroker : IAsyncDisposable
 {
     public const string VerifiedPrefix = "verified/";
 
+    /// <summary>Messages queued per session at most; beyond it the oldest queued one is dropped (MQTTnet's default strategy).</summary>
+    public const int MaxPendingMessagesPerClient = 1000;
+
     private readonly CoreContext core;
     private readonly BrokerAccess access;
     private readonly IngressVerifier ingress;
     private readonly EventLogWriter eventLog;
     private readonly X509Certificate2 serverCertificate;
     private readonly MqttServer server;
+    private readonly VerifiedRouter verifiedRouter;
     private readonly CancellationTokenSource stopping = new();
     private Task? outbox;
     private long verified;
@@ -43,12 +47,16 @@ public sealed class MqttBroker : IAsyncDisposable
         TapirMetrics.EventLogLag = () => eventLog.Pending;
         serverCertificate = core.State.ServerCertificate();
         server = new MqttServerFactory().CreateMqttServer(Options());
-        server.ValidatingConnectionAsync += access.ValidateConnection;
+        verifiedRouter = new VerifiedRouter(server);
+        server.ValidatingConnectionAsync += ValidateConnection;
         server.InterceptingSubscriptionAsync += access.InterceptSubscription;
+        server.ClientSubscribedTopicAsync += verifiedRouter.Subscribed;
+        server.ClientUnsubscribedTopicAsync += verifiedRouter.Unsubscribed;
         server.InterceptingPublishAsync += InterceptPublish;
         server.SessionDeletedAsync += e =>
         {
             access.Sessions.TryRemove(e.Id, out _);
+            verifiedRouter.Forget(e.Id);
             return Task.CompletedTask;
         };
         server.LoadingRetainedMessageAsync += LoadRetained;
@@ -103,6 +111,7 @@ public sealed class MqttBroker : IAsyncDisposable
             foreach (var (clientId, peer) in gone)
             {
                 access.Sessions.TryRemove(clientId, out _);
+                ingress.Forget(peer.Node);
                 if (sessions.TryGetValue(clientId, out var session))
                 {
                     await session.DeleteAsync().ConfigureAwait(false);
@@ -118,6 +127,15 @@ public sealed class MqttBroker : IAsyncDisposable
                 await server.DisconnectClientAsync(clientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized }).ConfigureAwait(false);
                 Log.Info($"MQTT connection '{clientId}' of node {peer.Node} closed: its certificate {peer.Serial} is no longer live");
             }
+        }
+    }
+
+    private async Task ValidateConnection(ValidatingConnectionEventArgs e)
+    {
+        await access.ValidateConnection(e).ConfigureAwait(false);
+        if (e.ReasonCode == MqttConnectReasonCode.Success && e.CleanSession == true)
+        {
+            verifiedRouter.Forget(e.ClientId); // a clean start replaces the session and its subscriptions
         }
     }
 
@@ -151,7 +169,7 @@ public sealed class MqttBroker : IAsyncDisposable
         }
         Interlocked.Increment(ref verified);
         TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("verified"));
-        await OutboxPublisher.InjectAsync(server, core.Config.Name, VerifiedPrefix + message.Topic, payload, false, CancellationToken.None).ConfigureAwait(false);
+        await verifiedRouter.DeliverAsync(core.Config.Name, VerifiedPrefix + message.Topic, payload).ConfigureAwait(false);
     }
 
     private Task LoadRetained(LoadingRetainedMessagesEventArgs e)
@@ -178,8 +196,14 @@ public sealed class MqttBroker : IAsyncDisposable
             .WithClientCertificate((_, certificate, _, _) => access.AcceptCertificate(certificate))
             .WithPersistentSessions()
             .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10))
+            .WithMaxPendingMessagesPerClient(MaxPendingMessagesPerClient)
             .Build();
         options.TlsEndpointOptions.ReuseAddress = true;
+        // Each connection keeps one packet writer for headers and properties (with packet fragmentation,
+        // MQTTnet's default, a payload is sent from its own buffer): small at first, and shrunk back to
+        // WriterBufferSizeMax after a larger packet.
+        options.WriterBufferSize = 512;
+        options.WriterBufferSizeMax = 4096;
         return options;
     }
 
