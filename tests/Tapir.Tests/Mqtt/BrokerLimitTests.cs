@@ -38,7 +38,7 @@ public sealed class BrokerLimitTests(BrokerCore broker) : IClassFixture<BrokerCo
     }
 
     [Fact]
-    public void APacketJustOverTheLimitClosesTheConnectionAndOneJustUnderItIsRead()
+    public void TheConnackAdvertisesTheLimitAndAPacketJustOverItClosesTheConnectionAndOneJustUnderItIsRead()
     {
         string topic = $"events/up/{Edge1}/limit";
         var (under, underClosed) = ConnectAndSend(Edge1 + "-under", Publish(topic, new byte[MaxPacket - 64]));
@@ -85,7 +85,10 @@ public sealed class BrokerLimitTests(BrokerCore broker) : IClassFixture<BrokerCo
         using var __ = tls;
         byte[] id = Encoding.UTF8.GetBytes(clientId);
         tls.Write(Packet(0x10, [0, 4, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 5, 0x02, 0, 60, 0, (byte)(id.Length >> 8), (byte)id.Length, .. id]));
-        Assert.Equal((byte)0x20, ReadPacket(tls)?[0]);
+        var connack = ReadPacket(tls)!;
+        Assert.Equal((byte)0x20, connack[0]);
+        Assert.Equal(0, connack[2]); // success
+        Assert.Equal([0x27, 0, 0x08, 0, 0], connack[^5..]); // Maximum Packet Size 524288, the last property
         var answers = new List<byte[]>();
         try
         {

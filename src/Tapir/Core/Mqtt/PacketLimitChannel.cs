@@ -3,7 +3,9 @@
 // a 1–4 byte variable integer, then that many bytes) and, as soon as a packet's header says it is
 // larger than the limit, or its length field is malformed, closes the connection and reports it
 // closed, before MQTTnet has read that header to its end (MQTTnet allocates the declared length
-// at once). Nothing beyond the bytes received is allocated for a refused packet.
+// at once). Nothing beyond the bytes received is allocated for a refused packet. The limit is
+// advertised to MQTT 5 clients in the CONNACK (Maximum Packet Size), which MQTTnet 5.2 always
+// sends without one.
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -19,6 +21,7 @@ public sealed class PacketLimitChannel(IMqttChannel inner, int maxPacketBytes, B
     private long declared;
     private long body; // bytes of the current packet's body still to come
     private bool refused;
+    private bool connackSent;
 
     public X509Certificate2 ClientCertificate => inner.ClientCertificate;
 
@@ -32,8 +35,30 @@ public sealed class PacketLimitChannel(IMqttChannel inner, int maxPacketBytes, B
 
     public Task DisconnectAsync(CancellationToken cancellationToken) => inner.DisconnectAsync(cancellationToken);
 
-    public Task WriteAsync(ReadOnlySequence<byte> buffer, bool isEndOfPacket, CancellationToken cancellationToken) =>
-        inner.WriteAsync(buffer, isEndOfPacket, cancellationToken);
+    public Task WriteAsync(ReadOnlySequence<byte> buffer, bool isEndOfPacket, CancellationToken cancellationToken)
+    {
+        if (!connackSent && isEndOfPacket && !buffer.IsEmpty && buffer.FirstSpan[0] == 0x20)
+        {
+            connackSent = true;
+            buffer = new ReadOnlySequence<byte>(Advertised(buffer.ToArray(), maxPacketBytes));
+        }
+        return inner.WriteAsync(buffer, isEndOfPacket, cancellationToken);
+    }
+
+    /// <summary>
+    /// An MQTT 5 CONNACK (MQTTnet writes it whole, without Maximum Packet Size, which means none)
+    /// with the Maximum Packet Size property (0x27) added; an MQTT 3.1.1 CONNACK (Remaining Length
+    /// 2, no properties), or one too long for 1-byte lengths, unchanged.
+    /// </summary>
+    internal static byte[] Advertised(byte[] connack, int maxPacketBytes)
+    {
+        if (connack.Length is < 5 or > 124 || connack[1] != connack.Length - 2 || connack[4] != connack.Length - 5)
+        {
+            return connack; // MQTT 3.1.1, or not the short CONNACK this expects: sent as it is
+        }
+        byte[] property = [0x27, (byte)(maxPacketBytes >> 24), (byte)(maxPacketBytes >> 16), (byte)(maxPacketBytes >> 8), (byte)maxPacketBytes];
+        return [0x20, (byte)(connack[1] + 5), connack[2], connack[3], (byte)(connack[4] + 5), .. connack.AsSpan(5), .. property];
+    }
 
     public async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
