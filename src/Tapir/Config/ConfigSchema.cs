@@ -32,6 +32,8 @@ public static class ConfigSchema
         new("core", "aggregate_max_age", ConfigKind.Duration, TimeSpan.FromHours(24), "Oldest accepted signature `created` time.", Between(AggregateMaxAge)),
         new("core", "shutdown_timeout", ConfigKind.Duration, TimeSpan.FromSeconds(10), "How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.", Between(ShutdownTimeout)),
         new("core", "metrics_listen", ConfigKind.String, "127.0.0.1:9464", "Plain-HTTP listener for GET /metrics (Prometheus) and /healthz (host:port; \"\" turns it off).", OptionalHostPort),
+        new("mqtt", "max_packet_bytes", ConfigKind.Integer, 512L * 1024,
+            "Largest MQTT packet the broker accepts, in bytes; a client declaring a larger one is disconnected at once. The default holds a signed configuration of 256 KiB (base64url in a JWS, about 342 KiB).", PacketSize),
         new("mqtt", "edge_publish", ConfigKind.StringList, new[] { "events/up/{node}/#", "status/up/{node}/#" }, "Topic filters an edge may publish to; {node} is the edge's own name.", Filters),
         new("mqtt", "edge_subscribe", ConfigKind.StringList, new[] { "observations/down/#", "config/down/#", "configuration/{node}/#" }, "Topic filters an edge may subscribe to (a requested filter must lie wholly inside one).", Filters),
         new("mqtt", "core_role_publish", ConfigKind.StringList, Array.Empty<string>(), "Topic filters a core role (core.core_roles) may publish to; {node} is the role's name.", Filters),
@@ -94,6 +96,9 @@ public static class ConfigSchema
     private static string? OptionalHostPort(object value) => ((string)value).Length == 0 ? null : HostPort(value);
 
     private static string? HttpsUrl(object value) => Url((string)value, "https");
+
+    private static string? PacketSize(object value) =>
+        (long)value is < 1024 or > 268_435_460 ? "must be between 1024 and 268435460 (MQTT's largest packet)" : null;
 
     private static string? MqttsUrl(object value) => Url((string)value, "mqtts");
 

@@ -21,6 +21,7 @@ public sealed record CoreConfig(
     TimeSpan AggregateMaxAge,
     TimeSpan ShutdownTimeout,
     string MetricsListen,
+    int MqttMaxPacketBytes,
     Tapir.Security.Mqtt.MqttAclRules MqttAcl);
 
 public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter);
@@ -51,6 +52,7 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             AggregateMaxAge: (TimeSpan)v["core.aggregate_max_age"],
             ShutdownTimeout: (TimeSpan)v["core.shutdown_timeout"],
             MetricsListen: (string)v["core.metrics_listen"],
+            MqttMaxPacketBytes: (int)(long)v["mqtt.max_packet_bytes"],
             MqttAcl: new((string[])v["mqtt.edge_publish"], (string[])v["mqtt.edge_subscribe"], (string[])v["mqtt.core_role_publish"],
                 (string[])v["mqtt.core_role_subscribe"], (string[])v["mqtt.deny"])),
         new EdgeConfig((string)v["edge.state_dir"], (TimeSpan)v["edge.status_interval"], (TimeSpan)v["edge.renew_after"]),

@@ -43,6 +43,9 @@ public sealed class BrokerAccess(CoreContext core)
 
     public MqttAcl Acl => acl;
 
+    /// <summary>Counts a refusal made outside this class (BrokerListener, PacketLimitChannel), which logs it.</summary>
+    public void CountRefusal() => Interlocked.Increment(ref refusals);
+
     /// <summary>The TLS handshake's check: a live tapir identity, or no handshake.</summary>
     public bool AcceptCertificate(X509Certificate? presented)
     {

@@ -46,7 +46,7 @@ public sealed class MqttBroker : IAsyncDisposable
         eventLog = new EventLogWriter(core);
         TapirMetrics.EventLogLag = () => eventLog.Pending;
         serverCertificate = core.State.ServerCertificate();
-        server = new MqttServerFactory().CreateMqttServer(Options());
+        server = new MqttServerFactory().CreateMqttServer(Options(), [new BrokerListener(Endpoint(core.Config.MqttListen), serverCertificate, access, core.Config.MqttMaxPacketBytes)]);
         verifiedRouter = new VerifiedRouter(server);
         server.ValidatingConnectionAsync += ValidateConnection;
         server.InterceptingSubscriptionAsync += access.InterceptSubscription;
@@ -182,23 +182,15 @@ public sealed class MqttBroker : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private MqttServerOptions Options()
+    // TLS, the client certificate check and the limits are BrokerListener's; 10 s is also the time MQTTnet gives a client from handshake to CONNECT.
+    private static MqttServerOptions Options()
     {
-        var (address, port) = Endpoint(core.Config.MqttListen);
         var options = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
-            .WithEncryptedEndpoint()
-            .WithEncryptedEndpointPort(port)
-            .WithEncryptedEndpointBoundIPAddress(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? address : IPAddress.None)
-            .WithEncryptedEndpointBoundIPV6Address(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? address : IPAddress.None)
-            .WithEncryptionCertificate(serverCertificate)
-            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-            .WithClientCertificate((_, certificate, _, _) => access.AcceptCertificate(certificate))
             .WithPersistentSessions()
             .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10))
             .WithMaxPendingMessagesPerClient(MaxPendingMessagesPerClient)
             .Build();
-        options.TlsEndpointOptions.ReuseAddress = true;
         // Each connection keeps one packet writer for headers and properties (with packet fragmentation,
         // MQTTnet's default, a payload is sent from its own buffer): small at first, and shrunk back to
         // WriterBufferSizeMax after a larger packet.
@@ -207,7 +199,7 @@ public sealed class MqttBroker : IAsyncDisposable
         return options;
     }
 
-    private static (IPAddress Address, int Port) Endpoint(string listen)
+    private static IPEndPoint Endpoint(string listen)
     {
         int colon = listen.LastIndexOf(':');
         string host = listen[..colon].Trim('[', ']');
@@ -215,7 +207,7 @@ public sealed class MqttBroker : IAsyncDisposable
         {
             address = host == "localhost" ? IPAddress.Loopback : throw new TapirException($"core.mqtt_listen: '{host}' is not an IP address.");
         }
-        return (address, int.Parse(listen[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return new IPEndPoint(address, int.Parse(listen[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async ValueTask DisposeAsync()
