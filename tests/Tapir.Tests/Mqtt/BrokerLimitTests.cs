@@ -84,7 +84,7 @@ public sealed class BrokerLimitTests(BrokerCore broker) : IClassFixture<BrokerCo
         using var _ = tcp;
         using var __ = tls;
         byte[] id = Encoding.UTF8.GetBytes(clientId);
-        tls.Write(Packet(0x10, [0, 4, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 5, 0x02, 0, 60, 0, (byte)(id.Length >> 8), (byte)id.Length, .. id]));
+        tls.Write(RawMqtt.Packet(0x10, [0, 4, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 5, 0x02, 0, 60, 0, (byte)(id.Length >> 8), (byte)id.Length, .. id]));
         var connack = ReadPacket(tls)!;
         Assert.Equal((byte)0x20, connack[0]);
         Assert.Equal(0, connack[2]); // success
@@ -163,25 +163,7 @@ public sealed class BrokerLimitTests(BrokerCore broker) : IClassFixture<BrokerCo
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
-    private static byte[] Publish(string topic, byte[] payload)
-    {
-        byte[] t = Encoding.UTF8.GetBytes(topic);
-        return Packet(0x32, [(byte)(t.Length >> 8), (byte)t.Length, .. t, 0, 1, 0, .. payload]);
-    }
-
-    private static byte[] Packet(byte header, byte[] body)
-    {
-        var bytes = new List<byte> { header };
-        int length = body.Length;
-        do
-        {
-            byte b = (byte)(length % 128);
-            length /= 128;
-            bytes.Add(length > 0 ? (byte)(b | 0x80) : b);
-        }
-        while (length > 0);
-        return [.. bytes, .. body];
-    }
+    private static byte[] Publish(string topic, byte[] payload) => RawMqtt.PublishRawTopic(Encoding.UTF8.GetBytes(topic), payload);
 
     private static byte[]? ReadPacket(SslStream tls)
     {

@@ -53,7 +53,8 @@ internal static class RawMqtt
     public static byte[] PublishRawTopic(byte[] topic, byte[] payload) =>
         Packet(0x32, [(byte)(topic.Length >> 8), (byte)topic.Length, .. topic, 0, 1, 0, .. payload]);
 
-    private static byte[] Packet(byte header, byte[] body)
+    /// <summary>A packet: the header byte, the body's length as MQTT's variable-length integer, the body.</summary>
+    public static byte[] Packet(byte header, byte[] body)
     {
         var bytes = new List<byte> { header };
         int length = body.Length;
