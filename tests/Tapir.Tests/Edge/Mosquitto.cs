@@ -14,14 +14,17 @@ internal sealed class Mosquitto : IDisposable
     private readonly string coreState;
     private readonly string coreRole;
     private readonly (string Certificate, string Key) server;
+    private readonly string? acl;
     private Process? process;
 
-    /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests).</summary>
-    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null)
+    /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests);
+    /// <paramref name="acl"/> replaces the ACL file's text (then <paramref name="coreRole"/> is not used).</summary>
+    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null, string? acl = null)
     {
         this.directory = directory;
         this.coreState = coreState;
         this.coreRole = coreRole;
+        this.acl = acl;
         this.server = server ?? (Path.Combine(coreState, "server.crt"), Path.Combine(coreState, "server.key"));
         Port = CoreProcess.FreePort();
         WriteConfiguration();
@@ -44,7 +47,7 @@ internal sealed class Mosquitto : IDisposable
 
     private void WriteConfiguration()
     {
-        File.WriteAllText(Path.Combine(directory, "mosquitto.acl"), $"""
+        File.WriteAllText(Path.Combine(directory, "mosquitto.acl"), acl ?? $"""
             user {coreRole}
             topic readwrite #
             pattern read configuration/%u/#
