@@ -235,6 +235,11 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
         PublishRaw(stateA, topic, changed);
         world.Core.AssertLogged($"msg=\"MQTT publish refused: node {a} topic '{topic}': BadSignature\"");
 
+        // Signed but retained: mosquitto keeps it, the core refuses it as the embedded broker does.
+        var retained = world.Broker.Publish(topic, good, Path.Combine(stateA, "tls.crt"), Path.Combine(stateA, "tls.key"), retain: true);
+        Assert.True(retained.ExitCode == 0, retained.Stderr);
+        world.Core.AssertLogged($"msg=\"MQTT publish refused: node {a} topic '{topic}': AclDenied (retained publish, or topic not allowed)\"");
+
         // Now a signed one through `tapir edge publish`: the first and only message on verified/ for the core role.
         string republished;
         using (var sub = SubscribeAsRole($"verified/events/up/{a}/#", 1))
@@ -320,7 +325,7 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
         var buffer = new byte[512];
         Assert.Equal($"READY=1\nSTATUS=listening on 127.0.0.1:{world.Core.Port} (API); MQTT through the external broker mqtts://127.0.0.1:{world.Broker.Port} as client {ExternalBrokerWorld.CoreName}-core",
             System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer)));
-        world.Core.AssertLogged("(session resumed)");
+        world.Core.AssertLogged("(session resumed, broker receive maximum ");
         string[] lines = sub.Lines();
         Assert.Single(lines);
         Assert.StartsWith($"verified/{topic} ", lines[0], StringComparison.Ordinal);

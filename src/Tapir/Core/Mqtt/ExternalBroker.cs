@@ -14,6 +14,8 @@
 // awaited), and only then acknowledged to the broker (deferred PUBACK): a core that dies before
 // that gets the message again from its session (at least once; the event log may then hold it
 // twice). The outboxes are published over the same connection (IOutboxSink); while it is down they wait.
+// The core's own QoS 1 publishes keep to the broker's Receive Maximum (its CONNACK) and count as failed
+// after 30 s without a PUBACK.
 using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
@@ -36,6 +38,9 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
 
     public static readonly string[] Subscriptions = ["events/up/#", "status/up/#"];
 
+    /// <summary>How long a publish waits for its turn and its PUBACK before it counts as failed.</summary>
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ShortConnection = TimeSpan.FromSeconds(10);
 
@@ -47,6 +52,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     private readonly IMqttClient client;
     private readonly CancellationTokenSource stopping = new();
     private HashSet<string> removed = new(StringComparer.Ordinal);
+    private SemaphoreSlim sendQuota = new(ushort.MaxValue); // the broker's Receive Maximum, from its CONNACK
     private X509Certificate2? identity; // the certificate of the current connection, replaced at each attempt
     private Task? loop;
     private Task? outbox;
@@ -141,7 +147,21 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     {
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithRetainFlag(retain)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
-        var result = await client.PublishAsync(message, cancel).ConfigureAwait(false);
+        // MQTTnet does not keep to the broker's Receive Maximum; more unacknowledged QoS 1 publishes than it
+        // allows are a protocol error (mosquitto answered some of them never), so the core keeps to it here.
+        var quota = Volatile.Read(ref sendQuota);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(PublishTimeout);
+        await quota.WaitAsync(limit.Token).ConfigureAwait(false);
+        MqttClientPublishResult result;
+        try
+        {
+            result = await client.PublishAsync(message, limit.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            quota.Release();
+        }
         if (!result.IsSuccess)
         {
             throw new TapirException($"the broker refused the publish on '{topic}': {result.ReasonCode} (0x{(int)result.ReasonCode:x2})");
@@ -301,6 +321,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         {
             throw new TapirException($"CONNACK {result.ResultCode}");
         }
+        Volatile.Write(ref sendQuota, new SemaphoreSlim(result.ReceiveMaximum is ushort most and > 0 ? most : ushort.MaxValue));
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (string topic in Subscriptions)
         {
@@ -314,7 +335,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             throw new TapirException($"the broker refused the subscription to {refusedFilter.TopicFilter.Topic}: {refusedFilter.ResultCode} (0x{(int)refusedFilter.ResultCode:x2})");
         }
         core.BrokerConnected = true;
-        Log.Info($"connected to the external MQTT broker {Url} as {ClientId} with certificate serial {Convert.ToHexStringLower(identity.SerialNumberBytes.Span)} (session {(result.IsSessionPresent ? "resumed" : "new")}); subscribed to {string.Join(", ", Subscriptions)}");
+        Log.Info($"connected to the external MQTT broker {Url} as {ClientId} with certificate serial {Convert.ToHexStringLower(identity.SerialNumberBytes.Span)} (session {(result.IsSessionPresent ? "resumed" : "new")}, broker receive maximum {result.ReceiveMaximum ?? ushort.MaxValue}); subscribed to {string.Join(", ", Subscriptions)}");
     }
 
     private static async Task PauseAsync(int failures, string why, CancellationToken stop)
