@@ -111,7 +111,8 @@ core_drain() {
       "  core", e, n, a, s, (s > 0 ? n / s : 0), (n > 0 ? pc / hz * 1e6 / n : 0), lag }'
 }
 
-# start_mosquitto EDGES: mosquitto on a free port with the core's certificates (no ACL, no persistence).
+# start_mosquitto LABEL MAX_QUEUED: mosquitto on a free port ($port) with the core's certificates (no ACL, no
+# persistence, max_queued_messages MAX_QUEUED), its log in mosquitto.LABEL.log.
 start_mosquitto() {
   port=$(core_free_port)
   cat >"$work/mosquitto.conf" <<CONF

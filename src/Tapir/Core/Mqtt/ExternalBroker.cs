@@ -148,7 +148,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithRetainFlag(retain)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
         // MQTTnet does not keep to the broker's Receive Maximum; more unacknowledged QoS 1 publishes than it
-        // allows are a protocol error (mosquitto answered some of them never), so the core keeps to it here.
+        // allows are a protocol error (mosquitto 2.0.11 never answered some of them), so the core keeps to it here.
         var quota = Volatile.Read(ref sendQuota);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(PublishTimeout);
