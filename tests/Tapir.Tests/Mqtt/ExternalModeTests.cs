@@ -338,6 +338,24 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
     }
 
     [Fact]
+    public void AnEdgeCanTakeTheCoresClientIdAtMosquittoTheKnownLimit()
+    {
+        // Mosquitto does not bind client ids to certificates: an edge that connects with the core's client
+        // id and a clean start ends the core's connection and its session; the core reconnects with a new one.
+        string node = world.NewNode();
+        string state = world.Enroll(node);
+        int before = world.Connects;
+        var r = Run.Process("mosquitto_sub", ["-V", "5", "-h", "127.0.0.1", "-p", world.Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--cafile", Ca, "--cert", Path.Combine(state, "tls.crt"), "--key", Path.Combine(state, "tls.key"), "-i", $"{ExternalBrokerWorld.CoreName}-core",
+            "-t", $"observations/down/{Guid.NewGuid():N}", "-C", "1", "-W", "3"]);
+        Assert.NotEqual(0, r.ExitCode); // nothing is published there: taken back by the core, or timed out
+        world.WaitForConnects(before + 1);
+        Assert.Contains("level=warning msg=\"disconnected from the external MQTT broker", world.Core.LogText, StringComparison.Ordinal);
+        string last = world.Core.LogText.Split("msg=\"connected to the external MQTT broker")[^1];
+        Assert.Contains("(session new,", last, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CorePublishWhileMosquittoIsDownIsPublishedWhenItIsBack()
     {
         string node = world.NewNode();
