@@ -15,12 +15,14 @@ internal sealed class Mosquitto : IDisposable
     private readonly string coreRole;
     private readonly (string Certificate, string Key) server;
     private readonly string? acl;
+    private readonly string extra;
     private Process? process;
 
     /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests);
-    /// <paramref name="acl"/> replaces the ACL file's text (then <paramref name="coreRole"/> is not used).</summary>
-    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null, string? acl = null)
+    /// <paramref name="acl"/> replaces the ACL file's text (then <paramref name="coreRole"/> is not used); <paramref name="extra"/> is added to mosquitto.conf.</summary>
+    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null, string? acl = null, string extra = "")
     {
+        this.extra = extra;
         this.directory = directory;
         this.coreState = coreState;
         this.coreRole = coreRole;
@@ -73,7 +75,7 @@ internal sealed class Mosquitto : IDisposable
             log_type error
             log_type warning
             log_type notice
-
+            {extra}
             """);
     }
 

@@ -251,6 +251,10 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             }
             await AcknowledgeAsync(e, receivedOn).ConfigureAwait(false);
         }
+        catch (Exception ex)
+        {
+            Log.Error($"MQTT: a message on '{BrokerAccess.Printable(e.ApplicationMessage.Topic)}' not handled: {ex.GetType().Name}: {ex.Message}; not acknowledged, the broker sends it again on the next connection");
+        }
         finally
         {
             Interlocked.Decrement(ref handling);
