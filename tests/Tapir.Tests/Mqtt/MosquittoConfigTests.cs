@@ -74,6 +74,7 @@ public sealed class MosquittoAclTextTests
     [Theory]
     [InlineData("events/%c/#")]
     [InlineData("events/up/x{node}/#")]
+    [InlineData("events/up/a b")]
     public void RulesMosquittoWouldReadDifferentlyAreRefused(string rule)
     {
         var e = Assert.Throws<TapirException>(() => MosquittoConfig.Acl(Defaults with { EdgePublish = [rule] }, [], "core.example.net", Settings));
@@ -131,6 +132,7 @@ public sealed class MosquittoConfigTests : IDisposable
     {
         string a = Enroll("a.example.net"), b = Enroll("b.example.net");
         GenerateAndStart();
+        WaitForLog("Warning: ACL pattern 'config/down/#' does not contain '%c' or '%u'.");
 
         // an edge publishes its own events and status; another node's topic, verified/, config/down/,
         // configuration/ and aggregates are refused (PUBACK 0x87) and never delivered: the core,
@@ -223,6 +225,8 @@ public sealed class MosquittoConfigTests : IDisposable
         // an edge's retained publish on its own topic is stored and handed to later subscribers
         Allowed(Publish(b, "events/up/b.example.net/kept", "retained-by-edge", retain: true));
         Assert.Equal("events/up/b.example.net/kept retained-by-edge", SubscribeOnce(CoreName, "events/up/b.example.net/#"));
+        // ... but not to another edge: edges read no up topics
+        Assert.Empty(Delivered(SubscribeAll(a, "events/up/#")));
         StopBroker();
     }
 
@@ -267,6 +271,11 @@ public sealed class MosquittoConfigTests : IDisposable
         string run2 = Generate();
         Assert.True(first != CrlLastUpdate(), $"{first}: {run1} then {run2}");
         Assert.Equal((UnixFileMode)Convert.ToInt32("640", 8), File.GetUnixFileMode(Path.Combine(outDir, "server.key")));
+        // edges connect to core.mqtt_url: a host the server certificate does not name is warned about
+        core.Environment["TAPIR_CORE__MQTT_URL"] = "mqtts://broker.example.net:8883";
+        var r = core.Tapir("core", "mosquitto-config", "--out", outDir, "--listen", $"127.0.0.1:{port}", "--data", dir.File("data"));
+        Must(r);
+        Assert.Equal("tapir: warning: core.mqtt_url host 'broker.example.net' is not a name in the core's server certificate; edges connecting to it will refuse mosquitto.\n", r.Stderr);
     }
 
     private DateTimeOffset CrlThisUpdate()
@@ -309,6 +318,7 @@ public sealed class MosquittoConfigTests : IDisposable
         var r = core.Tapir("core", "mosquitto-config", "--out", outDir, "--listen", $"127.0.0.1:{port}", "--data", dir.File("data"));
         Must(r);
         Assert.Matches(@"^CRL number \d+: \d+ revoked certificates, valid until ", r.Stdout);
+        Assert.Equal("", r.Stderr); // core.mqtt_url is mqtts://127.0.0.1:…, an address of the server certificate
         return r.Stdout;
     }
 
