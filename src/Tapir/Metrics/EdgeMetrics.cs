@@ -1,7 +1,7 @@
-// The instruments of `tapir edge run` (issue 13), on their own meter "tapir.edge" so an edge's
-// /metrics shows only the edge's figures (the core's "tapir" meter is never created in the agent's
-// process, and the core's exposition never sees these). Names are the Prometheus names; reasons are
-// short fixed labels (a Rejection name or one of MessageHandler's reasons), never a topic or payload.
+// The instruments of `tapir edge run` (issue 13), on their own meter "tapir.edge": the edge's /metrics
+// (EdgeMetricsServer) exposes this meter alone and the core's exposition the "tapir" meter alone, so
+// neither shows the other's figures. Names are the Prometheus names; reasons are short fixed labels
+// (a Rejection name or one of MessageHandler's: topic, not_json, not_jwks), never a topic or payload.
 using System.Diagnostics.Metrics;
 
 namespace Tapir.Metrics;

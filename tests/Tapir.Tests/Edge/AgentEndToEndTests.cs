@@ -201,7 +201,12 @@ public sealed class AgentEndToEndTests
         world.PublishAsForger(topic, Sign("{\"n\":2}", JwkGenerator.Generate(JwsAlgorithm.EdDSA, "Ed25519", world.Kid)));
         world.PublishAsForger(topic, Sign("{\"n\":3}", JwkGenerator.Generate(JwsAlgorithm.EdDSA, "Ed25519", "stranger")));
         world.PublishAsForger(topic, "{\"unsigned\":true}");
-        agent.AssertLogged("(3 refused so far)");
+        // Signed with the core's own key (read from its state directory) but nothing the agent may act on.
+        Assert.True(JwkParser.TryParse(File.ReadAllBytes(Path.Combine(world.Core.StateDir, "core-data.jwk")), out var coreKey, out _));
+        world.PublishAsForger("config/down/a/b", Sign("{\"deep\":1}", coreKey));
+        world.PublishAsForger("config/down/notjson", Sign("not json", coreKey));
+        world.PublishAsForger("config/down/jwks", Sign("{\"keys\":[]}", coreKey));
+        agent.AssertLogged("(6 refused so far)");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/") };
         var response = await http.GetAsync("metrics");
@@ -219,6 +224,9 @@ public sealed class AgentEndToEndTests
             ["tapir_edge_messages_total{outcome=\"refused\",reason=\"BadSignature\"}"] = 1,
             ["tapir_edge_messages_total{outcome=\"refused\",reason=\"KeyNotFound\"}"] = 1,
             ["tapir_edge_messages_total{outcome=\"refused\",reason=\"Malformed\"}"] = 1,
+            ["tapir_edge_messages_total{outcome=\"refused\",reason=\"not_json\"}"] = 1,
+            ["tapir_edge_messages_total{outcome=\"refused\",reason=\"not_jwks\"}"] = 1,
+            ["tapir_edge_messages_total{outcome=\"refused\",reason=\"topic\"}"] = 1,
             ["tapir_edge_messages_total{outcome=\"verified\"}"] = 1,
             ["tapir_edge_mqtt_connected"] = 1,
             ["tapir_edge_mqtt_connects_total"] = 1,
