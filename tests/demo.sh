@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the whole security model with real processes on 127.0.0.1 (issue 13): core, three
 # edges with Ed25519, Ed448 and ES256 data keys, a core role, signed aggregates, three edge agents,
-# signed MQTT, offline inspection, removal, re-verification, the logs checked for secrets. One line per
-# step, ✓ or ✗ with the figure that matters; every command's output goes to the log file whose
-# path is printed at the end. Exit 0 only if every step behaved as expected. Every process started
+# signed MQTT, offline inspection, removal, re-verification, the core's and an agent's /metrics checked
+# against what the demo did, the logs checked for secrets. One line per step, ✓ or ✗ with the figure
+# that matters; every command's output goes to the log file whose path is printed at the end. Exit 0 only if every step behaved as expected. Every process started
 # is stopped with SIGTERM and must exit 0; the scratch directory is removed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ work=$(mktemp -d)
 . tests/lib/core.sh
 failures=0
 steps=0
+enrolled=0
+accepted=0
 agents=()
 # agents_stop: SIGTERM to every agent still running; each must exit 0 within 10 s.
 agents_stop() {
@@ -58,13 +60,14 @@ for e in edge1 edge2 edge3; do
   t=$(date +%s%N)
   # shellcheck disable=SC2086
   if run "$tapir" edge enroll --credentials "$e.credentials.json" --state "$e" ${algs[$e]}; then
+    enrolled=$((enrolled + 1))
     serial=$(openssl x509 -in "$e/tls.crt" -noout -serial | cut -d= -f2 | cut -c1-12)
     ok "$e.example.net enrolled with an ${names[$e]} data key: certificate serial $serial… ($(ms "$t") ms)"
   else bad "$e.example.net enrollment"; fi
 done
 
 run "$tapir" core node add reader.example.net --out reader.credentials.json && run "$tapir" edge enroll --credentials reader.credentials.json --state reader \
-  && ok "reader.example.net enrolled: a core role (core.core_roles) that reads verified/… and aggregates" || bad "reader.example.net enrollment"
+  && enrolled=$((enrolled + 1)) && ok "reader.example.net enrolled: a core role (core.core_roles) that reads verified/… and aggregates" || bad "reader.example.net enrollment"
 
 section "3. each edge submits a signed aggregate (RFC 9421 + Content-Digest over mTLS)"
 declare -A ids=()
@@ -73,18 +76,22 @@ for e in edge1 edge2 edge3; do
   t=$(date +%s%N)
   if run "$tapir" edge submit "$e.parquet" --type histogram --interval 2026-11-29T10:00:00Z/PT1M --state "$e"; then
     ids[$e]=${out##*/}
+    accepted=$((accepted + 1))
     ok "$e: 201 Created ${out} ($(ms "$t") ms)"
   else bad "$e: submission refused"; fi
 done
 head -c 2000000 /dev/urandom >large.parquet
 if run "$tapir" edge submit large.parquet --type vector --state edge1; then
   large=${out##*/}
+  accepted=$((accepted + 1))
   ok "edge1: a 2 MB aggregate stored in its own file: ${out}"
 else bad "edge1: large submission refused"; fi
 
 section "4. the core publishes a signed configuration; three tapir edge run agents verify it"
+edge_metrics_port=$(core_free_port)
 for e in edge1 edge2 edge3; do
-  setsid "$tapir" edge run --state "$e" </dev/null 2>"$e.agent.log" &
+  # edge1's agent serves its own /metrics (edge.metrics_listen, off by default)
+  TAPIR_EDGE__METRICS_LISTEN=$( [ $e = edge1 ] && echo "127.0.0.1:$edge_metrics_port" ) setsid "$tapir" edge run --state "$e" </dev/null 2>"$e.agent.log" &
   agents+=($!)
   if [ -n "${TAPIR_PIDS_FILE:-}" ]; then echo "$!" >>"$TAPIR_PIDS_FILE"; fi
 done
@@ -164,7 +171,58 @@ if [ -n "$file" ]; then
   else ok "after one byte of $large's payload file changed: $(grep "$large" <<<"$out" | sed 's/^ *//')"; fi
 else bad "no payload file for $large"; fi
 
-section "9. stop"
+section "9. metrics: the counters match what the demo did"
+curl -sS "http://127.0.0.1:$core_metrics_port/metrics" >core.metrics 2>>"$log"
+curl -sS "http://127.0.0.1:$edge_metrics_port/metrics" >edge1.metrics 2>>"$log"
+cat core.metrics edge1.metrics >>"$log"
+# Expected: what the steps above counted, and what the logs say was published, refused and written.
+verified=$(( 1 + $(cat ./*.agent.log | grep -c 'msg="status published on') ))
+refused=$(grep -o "MQTT publish refused: node [^ ]* topic '[^']*': [A-Za-z]*" "$work/serve.log" | sed 's/.*: //' | sort | uniq -c | awk '{printf "%s%s=%s", (NR > 1 ? "," : ""), $2, $1}')
+edge1_verified=$(grep -c 'msg="configuration .* written to\|msg="trusted JWKS replaced\|msg="observation on' edge1.agent.log)
+edge1_refused=$(grep -c ' ignored: ' edge1.agent.log)
+edge1_written=$(grep -c 'msg="configuration .* written to' edge1.agent.log)
+edge1_status=$(grep -c 'msg="status published on' edge1.agent.log)
+if try python3 - core.metrics edge1.metrics "$enrolled" "$accepted" "$verified" "$refused" "$edge1_verified" "$edge1_refused" "$edge1_written" "$edge1_status" <<'PY'
+import re, sys
+def samples(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        m = re.fullmatch(r'([a-z_]+)(\{[^}]*\})? (\S+)\n', line)
+        assert m, f"not a sample line: {line!r}"
+        out[m[1] + (m[2] or "")] = float(m[3])
+    return out
+def total(s, prefix):
+    return int(sum(v for k, v in s.items() if k.startswith(prefix)))
+core, edge = samples(sys.argv[1]), samples(sys.argv[2])
+enrolled, accepted, verified = map(int, sys.argv[3:6])
+refused = dict((k, int(v)) for k, v in (p.split("=") for p in sys.argv[6].split(",") if p))
+e_verified, e_refused, e_written, e_status = map(int, sys.argv[7:11])
+got_refused = {re.search(r'reason="([^"]*)"', k)[1]: int(v) for k, v in core.items() if k.startswith('tapir_mqtt_messages_total{outcome="refused"')}
+checks = [
+    ("enrollments issued", total(core, 'tapir_enrollments_total{outcome="issued"'), enrolled),
+    ("aggregates accepted", total(core, 'tapir_aggregates_total{outcome="accepted"'), accepted),
+    ("MQTT messages verified", total(core, 'tapir_mqtt_messages_total{outcome="verified"'), verified),
+    ("MQTT messages refused by reason", got_refused, refused),
+    ("edge1 messages verified", total(edge, 'tapir_edge_messages_total{outcome="verified"'), e_verified),
+    ("edge1 messages refused", total(edge, 'tapir_edge_messages_total{outcome="refused"'), e_refused),
+    ("edge1 configurations written", total(edge, "tapir_edge_configurations_written_total"), e_written),
+    ("edge1 status messages sent", total(edge, 'tapir_edge_status_messages_total{outcome="sent"'), e_status),
+    ("edge1 connected", total(edge, "tapir_edge_mqtt_connected"), 1),
+]
+wrong = [f"{name}: /metrics says {got}, the demo did {want}" for name, got, want in checks if got != want]
+if wrong:
+    print("; ".join(wrong))
+    sys.exit(1)
+reasons = " + ".join(f"{n} {r}" for r, n in sorted(refused.items()))
+expiry = min(v for k, v in edge.items() if k.startswith("tapir_edge_certificate_expiry_seconds"))
+print(f"core /metrics: {enrolled} enrollments, {accepted} aggregates accepted, MQTT messages {verified} verified, refused {reasons}")
+print(f"edge1 /metrics (edge.metrics_listen): messages {e_verified} verified, {e_refused} refused; configurations written {e_written}; status sent {e_status}; connected; certificate {expiry / 86400:.0f} d left")
+PY
+then ok "$(sed -n 1p <<<"$out")"; ok "$(sed -n 2p <<<"$out")"; else bad "metrics do not match: $(tail -1 <<<"$out")"; fi
+
+section "10. stop"
 if agents_stop >>"$log" 2>&1; then ok "three edge agents stopped by SIGTERM: exit 0 each"; else bad "an edge agent did not stop cleanly"; fi
 if core_stop >>"$log" 2>&1; then ok "core serve stopped by SIGTERM: exit 0 ($(tail -1 "$work/serve.log" | sed -n 's/.*msg="\(.*\)"$/\1/p'))"
 else bad "core serve did not stop cleanly"; fi

@@ -76,7 +76,7 @@ public static class CaProfile
         new System.Numerics.BigInteger(certificate.SerialNumberBytes.Span, isUnsigned: true, isBigEndian: true).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A CRL (RFC 5280 §5) listing the revoked serials, signed by the root.</summary>
-    public static byte[] BuildCrl(X509Certificate2 root, ECDsa rootKey, IEnumerable<(byte[] Serial, DateTimeOffset RevokedAt)> revoked, long crlNumber, DateTimeOffset now)
+    public static byte[] BuildCrl(X509Certificate2 root, ECDsa rootKey, IEnumerable<(byte[] Serial, DateTimeOffset RevokedAt)> revoked, long crlNumber, DateTimeOffset now, TimeSpan? lifetime = null)
     {
         var builder = new CertificateRevocationListBuilder();
         foreach (var (serial, at) in revoked)
@@ -86,6 +86,6 @@ public static class CaProfile
         // A key-less copy of the root joined with its key: works whether or not `root` holds one.
         using var bare = X509CertificateLoader.LoadCertificate(root.RawData);
         using var signer = bare.CopyWithPrivateKey(rootKey);
-        return builder.Build(signer, crlNumber, now + TimeSpan.FromDays(7), HashAlgorithmName.SHA256, thisUpdate: now);
+        return builder.Build(signer, crlNumber, now + (lifetime ?? TimeSpan.FromDays(7)), HashAlgorithmName.SHA256, thisUpdate: now);
     }
 }

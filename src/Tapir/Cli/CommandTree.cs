@@ -1,5 +1,4 @@
-// The command tree of DESIGN §1. Every command exists with --help; a command whose issue has not
-// landed yet says so and exits 1, so nothing unbuilt can be mistaken for a success.
+// The command tree of DESIGN §1. Every command exists with --help.
 using System.CommandLine;
 
 namespace Tapir.Cli;
@@ -42,7 +41,7 @@ public static class CommandTree
         AggregateCommands.Build(output),
         PublishCommands.Publish(output),
         PublishCommands.Keys(output),
-        NotBuilt("mosquitto-config", "Write mosquitto.conf, ACL and CRL for an external broker.", null));
+        MosquittoConfigCommand.Build(output));
 
     private static Command EdgeGroup(TextWriter output) => Group("edge", "The edge agent on resolver hosts.",
         EdgeCommands.Enroll(output),
@@ -60,29 +59,5 @@ public static class CommandTree
             group.Subcommands.Add(child);
         }
         return group;
-    }
-
-    /// <summary>A command whose implementation has not landed: it accepts any arguments and fails.</summary>
-    private static Command NotBuilt(string name, string description, int? issue)
-    {
-        var command = new Command(name, description + " (not built yet)") { TreatUnmatchedTokensAsErrors = false };
-        command.SetAction((Func<ParseResult, int>)(parsed =>
-        {
-            string where = issue is int n ? $" (issue #{n})" : "";
-            throw new TapirException($"'{CommandPath(parsed)}' is not built yet{where}.");
-        }));
-        return command;
-    }
-
-    private static string CommandPath(ParseResult parsed)
-    {
-        var names = new List<string>();
-        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
-        {
-            names.Add(result.Command.Name);
-        }
-        names.Reverse();
-        names[0] = "tapir";
-        return string.Join(' ', names);
     }
 }

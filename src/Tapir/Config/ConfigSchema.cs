@@ -45,6 +45,7 @@ public static class ConfigSchema
         new("edge", "status_interval", ConfigKind.Duration, TimeSpan.FromMinutes(5), "How often `tapir edge run` publishes its signed status (1s to 1d).", Between(StatusInterval)),
         new("edge", "renew_after", ConfigKind.Duration, TimeSpan.Zero,
             "0 (the default): `tapir edge run` renews at two thirds of the certificate's lifetime with jitter (DESIGN 4.3). Otherwise it renews this long after it took its current certificate into use (1s to 397d; for tests and drills).", ZeroOr(RenewAfter)),
+        new("edge", "metrics_listen", ConfigKind.String, "", "Plain-HTTP listener of `tapir edge run` for GET /metrics (Prometheus) and /healthz (host:port; \"\", the default, turns it off).", OptionalHostPort),
         new("log", "level", ConfigKind.String, "info", "Log level: debug, info, warning or error.", OneOf("debug", "info", "warning", "error")),
         new("log", "format", ConfigKind.String, "text", "Log line format: text (key=value) or json (one object per line); --log-format overrides it.", OneOf("text", "json")),
     ];

@@ -31,7 +31,7 @@ public static class MqttModes
     public const string External = "external";
 }
 
-public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter);
+public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter, string MetricsListen);
 
 public sealed record LogConfig(string Level, string Format);
 
@@ -63,6 +63,6 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             MqttMaxPacketBytes: (int)(long)v["mqtt.max_packet_bytes"],
             MqttAcl: new((string[])v["mqtt.edge_publish"], (string[])v["mqtt.edge_subscribe"], (string[])v["mqtt.core_role_publish"],
                 (string[])v["mqtt.core_role_subscribe"], (string[])v["mqtt.deny"])),
-        new EdgeConfig((string)v["edge.state_dir"], (TimeSpan)v["edge.status_interval"], (TimeSpan)v["edge.renew_after"]),
+        new EdgeConfig((string)v["edge.state_dir"], (TimeSpan)v["edge.status_interval"], (TimeSpan)v["edge.renew_after"], (string)v["edge.metrics_listen"]),
         new LogConfig((string)v["log.level"], (string)v["log.format"]));
 }

@@ -1,4 +1,5 @@
-// Prometheus text exposition (format 0.0.4) of the "tapir" meter: a MeterListener sums counter and
+// Prometheus text exposition (format 0.0.4) of one meter ("tapir" for the core, "tapir.edge" for
+// `tapir edge run`): a MeterListener sums counter and
 // up-down-counter measurements per label set, reads observable gauges at each scrape, and writes
 // HELP, TYPE and one sample line per label set, names and labels sorted so scrapes are stable.
 using System.Collections.Concurrent;
@@ -14,11 +15,11 @@ public sealed class PrometheusText : IDisposable
     private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, double>> series = new();
     private readonly Lock scrape = new();
 
-    public PrometheusText()
+    public PrometheusText(string meterName = TapirMetrics.MeterName)
     {
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == TapirMetrics.MeterName)
+            if (instrument.Meter.Name == meterName)
             {
                 series.TryAdd(instrument, new ConcurrentDictionary<string, double>(StringComparer.Ordinal));
                 l.EnableMeasurementEvents(instrument);

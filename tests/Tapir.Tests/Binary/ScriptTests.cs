@@ -13,6 +13,9 @@ public sealed class ScriptTests(Xunit.Abstractions.ITestOutputHelper output)
         string transcript = RunScript("tests/demo.sh", new Dictionary<string, string>());
         Assert.Matches(@"\n[0-9]+ steps, 0 failed\. Details: .*/build/demo\.log\n$", transcript);
         Assert.DoesNotContain("\u2717", transcript); // ✗
+        // The demo compares the counters with what it did itself; these are the figures of its steps.
+        Assert.Matches(@"\u2713 core /metrics: 4 enrollments, 4 aggregates accepted, MQTT messages [0-9]+ verified, refused 1 BadSignature \+ 1 NameMismatch\n", transcript);
+        Assert.Matches(@"\u2713 edge1 /metrics \(edge\.metrics_listen\): messages [1-9][0-9]* verified, 0 refused; configurations written [1-9][0-9]*; status sent [1-9][0-9]*; connected; certificate 30 d left\n", transcript);
         foreach (string step in new[] { "enrolled with an Ed448 data key", "201 Created /api/v1/aggregates/", "renewal refused: tapir: error: renewal refused: 401",
             "edge3: verified and wrote config/demo.json (same bytes", "edge publish → PUBACK 0", "one payload byte changed on edge1's topic: PUBACK 0x87; core log: events/up/edge1.example.net/altered': BadSignature",
             "signed by edge2 on edge1's topic: PUBACK 0x87", "the altered copy fails offline too: tapir: error: JWS refused: BadSignature",

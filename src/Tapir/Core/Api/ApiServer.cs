@@ -209,7 +209,7 @@ public sealed class ApiServer : IAsyncDisposable
         return false;
     }
 
-    private static IPEndPoint Endpoint(string listen, string key)
+    internal static IPEndPoint Endpoint(string listen, string key)
     {
         int colon = listen.LastIndexOf(':');
         string host = listen[..colon].Trim('[', ']');

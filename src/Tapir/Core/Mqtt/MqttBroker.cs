@@ -60,9 +60,21 @@ public sealed class MqttBroker : ICoreBroker
             return Task.CompletedTask;
         };
         server.LoadingRetainedMessageAsync += LoadRetained;
-        server.ClientConnectedAsync += _ =>
+        server.ClientConnectedAsync += e =>
         {
             TapirMetrics.MqttConnections.Add(1);
+            // A resumed session keeps the items of the connection that created it (MQTTnet hands this
+            // CONNECT's items only to a new session): put this connection's peer, as ValidateConnection
+            // recorded it, on the session before MQTTnet reads the connection's first packet, so a client
+            // that reconnects with a renewed certificate is known by its new serial.
+            if (access.Sessions.TryGetValue(e.ClientId, out var current))
+            {
+                e.SessionItems[BrokerAccess.PeerKey] = current;
+            }
+            if (e.SessionItems[BrokerAccess.PeerKey] is MqttPeer peer)
+            {
+                Log.Info($"MQTT client '{e.ClientId}' connected: node {peer.Node}, certificate serial {peer.Serial.ToLowerInvariant()}");
+            }
             return Task.CompletedTask;
         };
         // MQTTnet reports a disconnect only for a client whose CONNECT it accepted, as it reports connects.

@@ -5,12 +5,14 @@
 // the status is published again every edge.status_interval. A lost broker is redialled with
 // exponential backoff and jitter; a renewed certificate (RenewalLoop) is taken into use by a
 // clean disconnect and a reconnect, never a restart. Stops at the token (SIGTERM via ProcessSignals).
+// With edge.metrics_listen set it serves /metrics and /healthz (EdgeMetricsServer) while it runs.
 using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Protocol;
 using Tapir.Config;
 using Tapir.Logging;
+using Tapir.Metrics;
 using Tapir.Security.Jose;
 
 namespace Tapir.Edge.Agent;
@@ -81,6 +83,15 @@ public sealed class EdgeAgent : IDisposable
     public async Task RunAsync(CancellationToken stop)
     {
         Log.Info($"edge agent {broker.Mqtt.Name} starting: broker {broker.Mqtt.Broker}, client id {ClientId}, trusted keys {TrustedKeys.Kids(trust.Current)}");
+        string thumbprint = Thumbprint.Compute(dataKey);
+        string alg = dataKey.ImpliedAlgorithm is JwsAlgorithm a ? JwsAlgorithms.Name(a) : "";
+        EdgeMetrics.State = () =>
+        {
+            var current = Identity;
+            double left = (new DateTimeOffset(current.NotAfter.ToUniversalTime()) - DateTimeOffset.UtcNow).TotalSeconds;
+            return new EdgeGaugeState(left, Serial(current), client.IsConnected, alg, dataKey.Curve ?? "", dataKey.Kid ?? "", thumbprint);
+        };
+        await using var metrics = config.MetricsListen.Length > 0 ? await EdgeMetricsServer.StartAsync(config.MetricsListen).ConfigureAwait(false) : null;
         var renewal = new RenewalLoop(state, config.RenewAfter, UseRenewed);
         var background = Task.WhenAll(renewal.RunAsync(Identity, stop), StatusLoopAsync(stop));
         await ConnectionLoopAsync(stop).ConfigureAwait(false);
@@ -148,6 +159,7 @@ public sealed class EdgeAgent : IDisposable
     {
         var current = Identity;
         var result = await client.ConnectAsync(broker.Options(current, ClientId, cleanStart, SessionExpiry), stop).ConfigureAwait(false);
+        EdgeMetrics.MqttConnects.Add(1);
         Log.Info($"connected to the broker {broker.Mqtt.Broker} as {ClientId} with certificate serial {Serial(current)} (session {(result.IsSessionPresent ? "resumed" : "new")})");
         await SubscribeAsync(stop).ConfigureAwait(false);
         await PublishStatusAsync(stop).ConfigureAwait(false);
@@ -202,6 +214,7 @@ public sealed class EdgeAgent : IDisposable
                 .WithPayload(status).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
             var result = await client.PublishAsync(message, stop).ConfigureAwait(false);
             Audit.OutboundAudit.RecordMessage(state.Directory, broker.Mqtt.StatusTopic, status, broker.Mqtt.Name, $"PUBACK {result.ReasonCode} (0x{(int)result.ReasonCode:x2})");
+            EdgeMetrics.StatusMessages.Add(1, EdgeMetrics.Outcome(result.IsSuccess ? "sent" : "refused"));
             if (result.IsSuccess)
             {
                 Log.Info($"status published on {broker.Mqtt.StatusTopic}");
@@ -213,6 +226,7 @@ public sealed class EdgeAgent : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            EdgeMetrics.StatusMessages.Add(1, EdgeMetrics.Outcome("failed"));
             Log.Warning($"status not published ({e.Message}); it is sent again on the next connect");
         }
         finally

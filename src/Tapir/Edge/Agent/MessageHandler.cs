@@ -2,8 +2,10 @@
 // trusted JWKS first and do nothing else with an unverified one (logged with the reason, counted);
 // then by topic: the node's configuration topic and `config/down/<app>` are written by ConfigStore,
 // `config/down/jwks` replaces the trusted JWKS, `observations/down/...` is logged as received.
-// The payload itself is never logged.
+// The payload itself is never logged. Each message is counted in EdgeMetrics: verified, or refused
+// with a short reason (the Rejection name of a failed verification, `topic`, `not_json`, `not_jwks`).
 using Tapir.Logging;
+using Tapir.Metrics;
 using Tapir.Security;
 using Tapir.Security.Encoding;
 
@@ -23,7 +25,7 @@ public sealed class MessageHandler(MqttSettings settings, TrustedKeys trust, Con
     {
         if (!trust.TryVerify(message, out var verified, out var why))
         {
-            Refuse(topic, $"not verified with the trusted JWKS: {why}");
+            Refuse(topic, why.ToString(), $"not verified with the trusted JWKS: {why}");
             return;
         }
         string signer = verified.Message.Signatures[0].Kid ?? "?";
@@ -37,12 +39,12 @@ public sealed class MessageHandler(MqttSettings settings, TrustedKeys trust, Con
         }
         else if (topic.StartsWith("observations/down/", StringComparison.Ordinal))
         {
-            Interlocked.Increment(ref accepted);
+            Accept();
             Log.Info($"observation on {topic}: verified (kid {signer}, {verified.Payload.Length} bytes)");
         }
         else
         {
-            Refuse(topic, "not a topic the agent acts on");
+            Refuse(topic, "topic", "not a topic the agent acts on");
         }
     }
 
@@ -68,10 +70,10 @@ public sealed class MessageHandler(MqttSettings settings, TrustedKeys trust, Con
         var before = trust.Current;
         if (!trust.TryReplace(payload, out var replaced, out var why))
         {
-            Refuse(JwksTopic, $"signed by trusted key {signer} but not a usable public JWKS: {why}");
+            Refuse(JwksTopic, "not_jwks", $"signed by trusted key {signer} but not a usable public JWKS: {why}");
             return;
         }
-        Interlocked.Increment(ref accepted);
+        Accept();
         Log.Info($"trusted JWKS replaced from {JwksTopic} (signed by {signer}): keys {TrustedKeys.Kids(replaced)}; before: {TrustedKeys.Kids(before)}");
     }
 
@@ -79,18 +81,26 @@ public sealed class MessageHandler(MqttSettings settings, TrustedKeys trust, Con
     {
         if (!StrictJson.TryParse(payload, out var doc, out var why))
         {
-            Refuse(topic, $"signed by {signer} but the payload is not JSON: {why}");
+            Refuse(topic, "not_json", $"signed by {signer} but the payload is not JSON: {why}");
             return;
         }
         doc.Dispose();
         string change = store.Write(app, topic, payload, message, now);
-        Interlocked.Increment(ref accepted);
+        Accept();
+        EdgeMetrics.ConfigurationsWritten.Add(1);
         Log.Info($"configuration {app} from {topic} (signed by {signer}) written to {store.JsonPath(app)}: {change}");
     }
 
-    private void Refuse(string topic, string reason)
+    private void Accept()
+    {
+        Interlocked.Increment(ref accepted);
+        EdgeMetrics.Messages.Add(1, EdgeMetrics.Outcome("verified"));
+    }
+
+    private void Refuse(string topic, string label, string reason)
     {
         long count = Interlocked.Increment(ref refused);
+        EdgeMetrics.Messages.Add(1, EdgeMetrics.Outcome("refused"), EdgeMetrics.Reason(label));
         Log.Warning($"message on {topic} ignored: {reason} ({count} refused so far)");
     }
 }

@@ -3,10 +3,12 @@
 // taken into use when that key is set (tests and drills). A failed attempt (the core unreachable,
 // a refusal, a bad answer) keeps the current certificate and is retried with exponential backoff
 // (5 s doubling, at most 10 min), each failure logged with how long the current certificate has
-// left. A renewed certificate is handed to the agent, which reconnects with it.
+// left. A renewed certificate is handed to the agent, which reconnects with it. Each attempt is
+// counted in EdgeMetrics (renewed, failed).
 using System.Security.Cryptography.X509Certificates;
 using Tapir.Edge.Renew;
 using Tapir.Logging;
+using Tapir.Metrics;
 
 namespace Tapir.Edge.Agent;
 
@@ -44,10 +46,12 @@ public sealed class RenewalLoop(EdgeState state, TimeSpan renewAfter, Action<X50
             try
             {
                 Log.Info(await Renewer.RenewWithRetryAsync(state, TimeProvider.System, 1, TimeSpan.FromSeconds(1), AttemptTimeout, stop).ConfigureAwait(false));
+                EdgeMetrics.Renewals.Add(1, EdgeMetrics.Outcome("renewed"));
                 return state.TlsIdentity();
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
+                EdgeMetrics.Renewals.Add(1, EdgeMetrics.Outcome("failed"));
                 var left = new DateTimeOffset(current.NotAfter.ToUniversalTime()) - DateTimeOffset.UtcNow;
                 var delay = TimeSpan.FromSeconds(Math.Min(LongestRetry.TotalSeconds, 5 * Math.Pow(2, Math.Min(failures, 10))) * (0.75 + 0.5 * Random.Shared.NextDouble()));
                 Log.Warning($"renewal failed ({e.Message}{(e.InnerException is null ? "" : ": " + e.InnerException.Message)}); " +
