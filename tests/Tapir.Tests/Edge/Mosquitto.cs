@@ -14,22 +14,28 @@ internal sealed class Mosquitto : IDisposable
     private readonly string coreState;
     private readonly string coreRole;
     private readonly (string Certificate, string Key) server;
-    private readonly string? acl;
-    private readonly string extra;
     private Process? process;
 
-    /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests);
-    /// <paramref name="acl"/> replaces the ACL file's text (then <paramref name="coreRole"/> is not used); <paramref name="extra"/> is added to mosquitto.conf.</summary>
-    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null, string? acl = null, string extra = "")
+    /// <summary>A broker in <paramref name="directory"/>; <paramref name="server"/> replaces the core's TLS pair (for refusal tests).</summary>
+    public Mosquitto(string directory, string coreState, string coreRole, (string Certificate, string Key)? server = null)
     {
-        this.extra = extra;
         this.directory = directory;
         this.coreState = coreState;
         this.coreRole = coreRole;
-        this.acl = acl;
         this.server = server ?? (Path.Combine(coreState, "server.crt"), Path.Combine(coreState, "server.key"));
         Port = CoreProcess.FreePort();
         WriteConfiguration();
+    }
+
+    /// <summary>A broker on a configuration written elsewhere (`tapir core mosquitto-config`): <paramref name="directory"/>
+    /// holds its mosquitto.conf, whose listener is 127.0.0.1:<paramref name="port"/>.</summary>
+    public Mosquitto(string directory, string coreState, int port)
+    {
+        this.directory = directory;
+        this.coreState = coreState;
+        coreRole = "";
+        server = (Path.Combine(directory, "server.crt"), Path.Combine(directory, "server.key"));
+        Port = port;
     }
 
     public int Port { get; }
@@ -49,7 +55,7 @@ internal sealed class Mosquitto : IDisposable
 
     private void WriteConfiguration()
     {
-        File.WriteAllText(Path.Combine(directory, "mosquitto.acl"), acl ?? $"""
+        File.WriteAllText(Path.Combine(directory, "mosquitto.acl"), $"""
             user {coreRole}
             topic readwrite #
             pattern read configuration/%u/#
@@ -75,7 +81,7 @@ internal sealed class Mosquitto : IDisposable
             log_type error
             log_type warning
             log_type notice
-            {extra}
+
             """);
     }
 

@@ -5,9 +5,10 @@
 // messages with the reason; its configurations reach a `tapir edge run` agent through mosquitto;
 // a message published while the core is stopped is verified once it is back (its session is
 // persistent); a `core publish` made while mosquitto is down goes out when mosquitto is back.
-// The mosquitto configuration is written here (TLS, require_certificate, use_identity_as_username,
-// an ACL with %u patterns for edges, the core's and the core role's rules by name, and room for
-// 100,000 queued messages per session: mosquitto's default of 1000 drops the rest while the core is away).
+// mosquitto runs on the configuration `tapir core mosquitto-config` writes (TLS, require_certificate,
+// use_identity_as_username, the ACL as %u patterns and user blocks, the CRL, persistence) plus one
+// line: room for 100,000 queued messages per session (mosquitto's default of 1000 drops the rest
+// while the core is away).
 using System.Diagnostics;
 using System.Net.Http;
 using Tapir.Storage;
@@ -27,36 +28,32 @@ public sealed class ExternalBrokerWorld : IDisposable
     public ExternalBrokerWorld()
     {
         Core = new CoreProcess();
-        Broker = new Mosquitto(dir.Path, Core.StateDir, Role, acl: $"""
-            user {CoreName}
-            topic read events/up/#
-            topic read status/up/#
-            topic write verified/#
-            topic write config/down/#
-            topic write configuration/#
-            topic write observations/down/#
-            topic write aggregates
-
-            user {Role}
-            topic read verified/#
-            topic read aggregates
-
-            pattern read configuration/%u/#
-            pattern read config/down/#
-            pattern read observations/down/#
-            pattern write status/up/%u/#
-            pattern write events/up/%u/#
-
-            """, extra: "max_queued_messages 100000\n");
         MetricsPort = CoreProcess.FreePort();
+        int port = CoreProcess.FreePort();
         Core.Environment["TAPIR_CORE__MQTT_MODE"] = "external";
-        Core.Environment["TAPIR_CORE__MQTT_URL"] = $"mqtts://127.0.0.1:{Broker.Port}";
+        Core.Environment["TAPIR_CORE__MQTT_URL"] = $"mqtts://127.0.0.1:{port}";
         Core.Environment["TAPIR_CORE__CORE_ROLES"] = Role;
         Core.Environment["TAPIR_CORE__METRICS_LISTEN"] = $"127.0.0.1:{MetricsPort}";
+        // mosquitto reads its files as the user mosquitto (as in MosquittoConfigTests): the temp dir may be
+        // crossed, the output directory is readable through its group, the data directory is mosquitto's.
+        System.IO.File.SetUnixFileMode(dir.Path, (UnixFileMode)Convert.ToInt32("711", 8));
+        string conf = dir.File("mosquitto");
+        Directory.CreateDirectory(conf);
+        Must(Run.Process("chgrp", ["mosquitto", conf]));
+        Must(Run.Process("chmod", ["2750", conf]));
+        Directory.CreateDirectory(dir.File("data"));
+        Must(Run.Process("chown", ["mosquitto", dir.File("data")]));
+        Must(Core.Tapir("core", "mosquitto-config", "--out", conf, "--listen", $"127.0.0.1:{port}", "--data", dir.File("data")));
+        // The one line added to the generated configuration: room for what edges publish while the core is
+        // away (mosquitto's default of 1000 queued messages per session drops the rest).
+        System.IO.File.AppendAllText(Path.Combine(conf, "mosquitto.conf"), "max_queued_messages 100000\n");
+        Broker = new Mosquitto(conf, Core.StateDir, port);
         Broker.Start();
         StartCore();
         RoleState = Enroll(Role);
     }
+
+    private static void Must(ProcessResult r) => Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
 
     internal CoreProcess Core { get; }
 
