@@ -269,6 +269,13 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
         Assert.True(status == 200, health);
         Assert.Contains($"broker ok: connected to the external broker mqtts://127.0.0.1:{world.Broker.Port}", health, StringComparison.Ordinal);
         string metrics = Get(world.MetricsPort, "metrics", out _);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!metrics.Contains("\ntapir_mqtt_unacknowledged 0\n", StringComparison.Ordinal)) // every message above done
+        {
+            Assert.True(DateTime.UtcNow < deadline, metrics);
+            Thread.Sleep(50);
+            metrics = Get(world.MetricsPort, "metrics", out _);
+        }
         Assert.Contains("\ntapir_mqtt_broker_connected 1\n", metrics, StringComparison.Ordinal);
         Assert.Contains("tapir_mqtt_messages_total{outcome=\"refused\",reason=\"BadSignature\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("tapir_mqtt_messages_total{outcome=\"verified\"}", metrics, StringComparison.Ordinal);
