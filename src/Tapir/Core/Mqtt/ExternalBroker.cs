@@ -111,7 +111,8 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops publishing, lets messages being handled commit and be acknowledged, disconnects cleanly.</summary>
+    /// <summary>Stops publishing, gives messages being handled up to 5 s to finish (the broker sends the rest
+    /// again on the next connection), disconnects cleanly.</summary>
     public async Task StopAsync()
     {
         await stopping.CancelAsync().ConfigureAwait(false);
