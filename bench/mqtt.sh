@@ -11,6 +11,16 @@
 # Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
 # RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
 # Every edge connection uses one enrolled node's certificate with client id <node>-<i>.
+# MQTT_MODES (default "embedded mosquitto external") picks the columns: embedded = tapir's own
+# broker, mosquitto = mosquitto alone, external = tapir core in core.mqtt_mode = "external" behind
+# the same mosquitto: the edges connect to mosquitto (their PUBACKs come from mosquitto), and the
+# core, subscribed to events/up/# over its own connection, verifies each message, commits it to the
+# event log, republishes it on verified/ and only then acknowledges it. For that column the line
+# after the mosquitto figures gives the core's side: messages verified by the core (its
+# tapir_mqtt_messages_total{outcome="verified"}, counted once stored) from the start of the publish
+# phase until it has verified every acked one (or made no progress for 10 s), per second; then the
+# time until it has also republished every one on verified/ and acknowledged it to mosquitto
+# (tapir_mqtt_unacknowledged back to 0, at most 60 s more), and core CPU per message over both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
@@ -21,6 +31,7 @@ mosq_pid=""
 trap 'status=$?; core_stop || status=1; [ -z "$mosq_pid" ] || { kill -TERM "$mosq_pid"; wait "$mosq_pid" || true; }; rm -rf "$work"; exit $status' EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 edges_list=${MQTT_EDGES:-1000 5000 10000}
+modes=${MQTT_MODES:-embedded mosquitto external}
 publishers=${MQTT_PUBLISHERS:-200}
 seconds=${MQTT_SECONDS:-20}
 node_name=bench.example.net
@@ -60,9 +71,12 @@ run_load() {
   while [ ! -f "$pause" ]; do kill -0 "$load" 2>/dev/null || { cat "$out"; return 1; }; sleep 0.2; done
   sleep 2 # let the broker settle after the last handshake
   rss1=$(rss_kib "$pid"); cpu1=$(cpu_ticks "$pid")
+  # The core's counts before the fan-out (which it takes no part in) and the publish phase.
+  if [ "$broker" = external ]; then core_cpu2=$(cpu_ticks "$core_pid"); core_v2=$(core_verified); fi
   rm -f "$pause"
   while ! grep -q '"phase":"fanout"' "$out"; do sleep 0.1; done
   cpu2=$(cpu_ticks "$pid"); rss2=$(rss_kib "$pid")
+  if [ "$broker" = external ]; then core_t2=$(date +%s.%N); fi
   wait "$load"
   rss3=$(rss_kib "$pid"); cpu3=$(cpu_ticks "$pid")
   local connect_ms fanout_ms missing acked rate
@@ -73,12 +87,44 @@ run_load() {
       -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" 'BEGIN {
     printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
       b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
+  if [ "$broker" = external ]; then core_drain "$edges" "$acked"; fi
 }
 
-for edges in $edges_list; do
-  core_start "$work/serve.$edges.log"
-  run_load tapir "$core_pid" "$core_mqtt_port" "$edges"
-  core_stop
+# core_verified: the running core's count of verified edge messages (0 before the first).
+core_verified() {
+  curl -fsS "http://127.0.0.1:$core_metrics_port/metrics" | awk '/^tapir_mqtt_messages_total\{outcome="verified"\}/ {v = $2} END {print v + 0}'
+}
+
+# core_drain EDGES ACKED: waits until the core has verified ACKED messages since the publish phase
+# began (or made no progress for 10 s) and prints the core's line of the external column.
+core_drain() {
+  local edges=$1 acked=$2 v last t3 cpu3 still=0
+  last=$(core_verified)
+  while :; do
+    v=$(core_verified)
+    [ $(( v - core_v2 )) -ge "$acked" ] && break
+    if [ "$v" = "$last" ]; then still=$(( still + 1 )); [ "$still" -ge 100 ] && break; else still=0; last=$v; fi
+    sleep 0.1
+  done
+  t3=$(date +%s.%N)
+  # Then until every message it took is republished on verified/ and acknowledged to mosquitto.
+  local pending t4
+  for _ in $(seq 600); do
+    pending=$(curl -fsS "http://127.0.0.1:$core_metrics_port/metrics" | awk '/^tapir_mqtt_unacknowledged / {print $2}')
+    [ "${pending:-0}" = 0 ] && break
+    sleep 0.1
+  done
+  t4=$(date +%s.%N); cpu3=$(cpu_ticks "$core_pid")
+  awk -v e="$edges" -v n="$(( v - core_v2 ))" -v a="$acked" -v s="$(awk -v a="$core_t2" -v b="$t3" 'BEGIN {print b - a}')" \
+      -v d="$(awk -v a="$core_t2" -v b="$t4" 'BEGIN {print b - a}')" -v p="$pending" \
+      -v pc="$(( cpu3 - core_cpu2 ))" -v hz="$hz" 'BEGIN {
+    printf "%-9s %6d edges: core verified and stored %d of %d acked in %.1f s (%d msgs/s); all republished and acknowledged after %.1f s (%d msgs/s; %s left); %5.0f us core CPU/msg\n",
+      "  core", e, n, a, s, (s > 0 ? n / s : 0), d, (d > 0 ? n / d : 0), p, (n > 0 ? pc / hz * 1e6 / n : 0) }'
+}
+
+# start_mosquitto LABEL MAX_QUEUED: mosquitto on a free port ($port) with the core's certificates (no ACL, no
+# persistence, max_queued_messages MAX_QUEUED), its log in mosquitto.LABEL.log.
+start_mosquitto() {
   port=$(core_free_port)
   cat >"$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
@@ -88,12 +134,38 @@ keyfile $work/core/server.key
 require_certificate true
 use_identity_as_username true
 persistence false
-max_queued_messages 1000
+max_queued_messages $2
 user root
 CONF
-  mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.$edges.log" &
+  mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.$1.log" &
   mosq_pid=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-  run_load mosquitto "$mosq_pid" "$port" "$edges"
+}
+
+stop_mosquitto() {
   kill -TERM "$mosq_pid"; wait "$mosq_pid" || true; mosq_pid=""
+}
+
+for edges in $edges_list; do
+  for mode in $modes; do
+    case $mode in
+      embedded)
+        core_start "$work/serve.$edges.log"
+        run_load tapir "$core_pid" "$core_mqtt_port" "$edges"
+        core_stop ;;
+      mosquitto)
+        start_mosquitto "$edges" 1000
+        run_load mosquitto "$mosq_pid" "$port" "$edges"
+        stop_mosquitto ;;
+      external)
+        # The core's queue at mosquitto is unbounded here: every message the edges published is counted.
+        start_mosquitto "$edges.external" 0
+        core_mqtt_url=mqtts://127.0.0.1:$port TAPIR_CORE__MQTT_MODE=external core_start "$work/serve.$edges.external.log"
+        for _ in $(seq 100); do grep -q 'connected to the external MQTT broker' "$work/serve.$edges.external.log" && break; sleep 0.1; done
+        run_load external "$mosq_pid" "$port" "$edges"
+        core_stop
+        stop_mosquitto ;;
+      *) echo "MQTT_MODES: unknown mode '$mode' (embedded, mosquitto, external)" >&2; exit 2 ;;
+    esac
+  done
 done

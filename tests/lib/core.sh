@@ -20,7 +20,7 @@ core_free_port() {
 
 # core_start LOGFILE: picks free ports, exports TAPIR_CORE__LISTEN, __PUBLIC_URL, __MQTT_LISTEN,
 # __MQTT_URL and __METRICS_LISTEN (core_port, core_mqtt_port, core_metrics_port), starts the core,
-# waits until it listens.
+# waits until its API listens. __MQTT_URL is $core_mqtt_url when that is set (an external broker).
 core_start() {
   local log=$1 port
   port=$(core_free_port)
@@ -30,7 +30,7 @@ core_start() {
   core_metrics_port=$(core_free_port)
   while [ "$core_metrics_port" = "$port" ] || [ "$core_metrics_port" = "$core_mqtt_port" ]; do core_metrics_port=$(core_free_port); done
   export TAPIR_CORE__LISTEN=127.0.0.1:$port TAPIR_CORE__PUBLIC_URL=https://127.0.0.1:$port/
-  export TAPIR_CORE__MQTT_LISTEN=127.0.0.1:$core_mqtt_port TAPIR_CORE__MQTT_URL=mqtts://127.0.0.1:$core_mqtt_port
+  export TAPIR_CORE__MQTT_LISTEN=127.0.0.1:$core_mqtt_port TAPIR_CORE__MQTT_URL=${core_mqtt_url:-mqtts://127.0.0.1:$core_mqtt_port}
   export TAPIR_CORE__METRICS_LISTEN=127.0.0.1:$core_metrics_port
   setsid "$tapir" core serve </dev/null 2>"$log" &
   core_pid=$!

@@ -10,6 +10,7 @@ public sealed record CoreConfig(
     Uri PublicUrl,
     string MqttListen,
     Uri MqttUrl,
+    string MqttMode,
     TimeSpan CertificateLifetime,
     TimeSpan EnrollmentSecretLifetime,
     bool AllowP384Csr,
@@ -23,6 +24,12 @@ public sealed record CoreConfig(
     string MetricsListen,
     int MqttMaxPacketBytes,
     Tapir.Security.Mqtt.MqttAclRules MqttAcl);
+
+public static class MqttModes
+{
+    public const string Embedded = "embedded";
+    public const string External = "external";
+}
 
 public sealed record EdgeConfig(string StateDir, TimeSpan StatusInterval, TimeSpan RenewAfter, string MetricsListen);
 
@@ -41,6 +48,7 @@ public sealed record TapirConfig(CoreConfig Core, EdgeConfig Edge, LogConfig Log
             PublicUrl: new Uri((string)v["core.public_url"]),
             MqttListen: (string)v["core.mqtt_listen"],
             MqttUrl: new Uri((string)v["core.mqtt_url"]),
+            MqttMode: (string)v["core.mqtt_mode"],
             CertificateLifetime: (TimeSpan)v["core.certificate_lifetime"],
             EnrollmentSecretLifetime: (TimeSpan)v["core.enrollment_secret_lifetime"],
             AllowP384Csr: (bool)v["core.allow_p384_csr"],

@@ -46,6 +46,22 @@ public static class TapirMetrics
     /// <summary>What the event-log lag gauge reads at a scrape; set by the running broker.</summary>
     public static Func<double?> EventLogLag { get; set; } = () => null;
 
+    /// <summary>What the broker-connection gauge reads at a scrape (external broker mode only); set by the running core.</summary>
+    public static Func<double?> BrokerConnected { get; set; } = () => null;
+
+    public static readonly ObservableGauge<double> BrokerConnectedGauge = Meter.CreateObservableGauge<double>(
+        "tapir_mqtt_broker_connected",
+        () => BrokerConnected() is double up ? new[] { new Measurement<double>(up) } : Array.Empty<Measurement<double>>(),
+        description: "External broker mode: 1 while the core's MQTT client connection to the broker is up, else 0.");
+
+    /// <summary>What the unacknowledged-messages gauge reads at a scrape (external broker mode only); set by the running core.</summary>
+    public static Func<double?> BrokerUnacknowledged { get; set; } = () => null;
+
+    public static readonly ObservableGauge<double> BrokerUnacknowledgedGauge = Meter.CreateObservableGauge<double>(
+        "tapir_mqtt_unacknowledged",
+        () => BrokerUnacknowledged() is double n ? new[] { new Measurement<double>(n) } : Array.Empty<Measurement<double>>(),
+        description: "External broker mode: edge messages received from the broker and not yet done (stored, republished on verified/ and acknowledged, or refused).");
+
     public static readonly ObservableGauge<double> CertificateExpiryGauge = Meter.CreateObservableGauge<double>(
         "tapir_certificate_expiry_seconds",
         () => CertificateExpiry().Select(c => new Measurement<double>(c.SecondsLeft, new KeyValuePair<string, object?>("certificate", c.Certificate))),

@@ -78,6 +78,7 @@ public sealed class ConfigLoaderTests
             ["TAPIR_CORE__ALLOW_P384_CSR"] = "true",
             ["TAPIR_CORE__AGGREGATE_TYPES"] = "x, y",
             ["TAPIR_EDGE__STATE_DIR"] = "/e",
+            ["TAPIR_CORE__MQTT_MODE"] = "external",
             ["HOME"] = "/root",
             ["TAPIR_BIN"] = "not a config key: no double underscore",
         });
@@ -86,10 +87,12 @@ public sealed class ConfigLoaderTests
         Assert.True(config.Core.AllowP384Csr);
         Assert.Equal(["x", "y"], config.Core.AggregateTypes);
         Assert.Equal("/e", config.Edge.StateDir);
+        Assert.Equal(MqttModes.External, config.Core.MqttMode);
     }
 
     [Theory]
     [InlineData("[core]\nstat_dir = \"/x\"\n", "t.toml:2: unknown key 'core.stat_dir'")]
+    [InlineData("[core]\nmqtt_mode = \"mosquitto\"\n", "t.toml:2: core.mqtt_mode: must be one of embedded, external")]
     [InlineData("[cores]\n", "t.toml:1: unknown section or key 'cores'")]
     [InlineData("name = \"x\"\n", "t.toml:1: unknown section or key 'name'")]
     [InlineData("[core]\nstate_dir = 5\n", "t.toml:2: core.state_dir: must be a string, not integer")]

@@ -27,6 +27,17 @@ internal sealed class Mosquitto : IDisposable
         WriteConfiguration();
     }
 
+    /// <summary>A broker on a configuration written elsewhere (`tapir core mosquitto-config`): <paramref name="directory"/>
+    /// holds its mosquitto.conf, whose listener is 127.0.0.1:<paramref name="port"/>.</summary>
+    public Mosquitto(string directory, string coreState, int port)
+    {
+        this.directory = directory;
+        this.coreState = coreState;
+        coreRole = "";
+        server = (Path.Combine(directory, "server.crt"), Path.Combine(directory, "server.key"));
+        Port = port;
+    }
+
     public int Port { get; }
 
     public StringWriter Log { get; } = new();

@@ -1,6 +1,6 @@
 // The core's plain-HTTP operations listener (core.metrics_listen, default 127.0.0.1:9464; issue 13):
 // GET /metrics in Prometheus text format and GET /healthz, the state of the database, the MQTT
-// broker and the core's own certificates, 200 when all is well and 503 when not. Nothing else is served there,
+// broker (listening, or in external mode the connection to it) and the core's own certificates, 200 when all is well and 503 when not. Nothing else is served there,
 // and none of the API is: the listener has no TLS and no client identity. `tapir edge run` serves
 // the same two paths on edge.metrics_listen through Serve (Edge/Agent/EdgeMetricsServer.cs).
 using Microsoft.AspNetCore.Http;
@@ -54,8 +54,16 @@ public static class MetricsEndpoint
             healthy = false;
             lines.Add($"database failing: {e.Message}");
         }
-        healthy &= core.BrokerListening;
-        lines.Add(core.BrokerListening ? $"broker ok: listening on {core.Config.MqttListen}" : "broker not listening");
+        if (core.BrokerConnected is bool connected)
+        {
+            healthy &= connected;
+            lines.Add(connected ? $"broker ok: connected to the external broker {core.Config.MqttUrl.OriginalString}" : $"broker not connected: external broker {core.Config.MqttUrl.OriginalString}");
+        }
+        else
+        {
+            healthy &= core.BrokerListening;
+            lines.Add(core.BrokerListening ? $"broker ok: listening on {core.Config.MqttListen}" : "broker not listening");
+        }
         foreach (var (name, secondsLeft) in CertificateExpiry(core, core.ServerCertificateNotAfter))
         {
             var left = TimeSpan.FromSeconds(Math.Max(0, secondsLeft));

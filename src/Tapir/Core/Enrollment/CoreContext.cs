@@ -31,6 +31,9 @@ public sealed class CoreContext(CoreState state, CoreConfig config, SqliteConnec
     /// <summary>Whether the embedded MQTT broker is accepting connections (for /healthz).</summary>
     public bool BrokerListening { get; set; }
 
+    /// <summary>External broker mode only (null otherwise): whether the core's client connection to it is up (for /healthz).</summary>
+    public bool? BrokerConnected { get; set; }
+
     /// <summary>Runs a database action under the single-writer lock (SqliteConnection is not thread-safe).</summary>
     public T Db<T>(Func<SqliteConnection, T> action)
     {

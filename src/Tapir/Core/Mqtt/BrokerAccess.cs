@@ -167,9 +167,15 @@ public sealed class BrokerAccess(CoreContext core)
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
         }
         Interlocked.Increment(ref refusals);
+        CountRefusedPublish(node, e.ApplicationMessage.Topic, reason);
+    }
+
+    /// <summary>Counts and logs one refused edge message (the embedded broker's and the external ingress's one format).</summary>
+    public static void CountRefusedPublish(string node, string topic, string reason)
+    {
         // The metric's reason is the Rejection's name alone (bounded); the log line has the detail.
         TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("refused"), TapirMetrics.Reason(reason.Split(':', ' ')[0]));
-        Log.Warning($"MQTT publish refused: node {node} topic '{Printable(e.ApplicationMessage.Topic)}': {reason}");
+        Log.Warning($"MQTT publish refused: node {node} topic '{Printable(topic)}': {reason}");
     }
 
     private void Refuse(InterceptingSubscriptionEventArgs e, string node, string filter, string reason)

@@ -20,7 +20,7 @@ using Tapir.Storage;
 
 namespace Tapir.Core.Mqtt;
 
-public sealed class MqttBroker : IAsyncDisposable
+public sealed class MqttBroker : ICoreBroker
 {
     public const string VerifiedPrefix = "verified/";
 
@@ -89,9 +89,11 @@ public sealed class MqttBroker : IAsyncDisposable
     {
         eventLog.Start();
         await server.StartAsync().ConfigureAwait(false);
-        outbox = new OutboxPublisher(core, server).RunAsync(stopping.Token);
+        outbox = new OutboxPublisher(core, new EmbeddedSink(server, core.Config.Name)).RunAsync(stopping.Token);
         Log.Info($"MQTT broker listening on mqtts://{core.Config.MqttListen} (MQTT 3.1.1 and 5, client certificate required)");
     }
+
+    public string ReadyText => $" and {core.Config.MqttListen} (MQTT)";
 
     /// <summary>Stops accepting, lets publishes in flight commit, closes every connection.</summary>
     public async Task StopAsync()

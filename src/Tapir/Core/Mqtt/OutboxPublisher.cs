@@ -1,8 +1,9 @@
-// Publishes the core's durable outboxes through the embedded broker (DESIGN §6.5, §7): the signed
-// messages in mqtt_outbox (core publish, node configurations, the JWKS; retained where the row
-// says) and the signed new_aggregate events in aggregate_events (topic `aggregates`). The tables
-// are polled every 200 ms; a row is marked published only after the broker has taken it, so a
-// row written while no core runs, or during a crash, is published at the next start.
+// Publishes the core's durable outboxes to the broker (DESIGN §6.5, §6.6, §7): the signed messages
+// in mqtt_outbox (core publish, node configurations, the JWKS; retained where the row says) and the
+// signed new_aggregate events in aggregate_events (topic `aggregates`). The tables are polled every
+// 200 ms; a row is marked published only after the sink has taken it (the embedded broker's inject,
+// or the external broker's PUBACK), so a row written while no core runs, during a crash, or while
+// the external broker is out of reach is published once it can be.
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -12,7 +13,26 @@ using Tapir.Storage;
 
 namespace Tapir.Core.Mqtt;
 
-public sealed class OutboxPublisher(CoreContext core, MqttServer server)
+/// <summary>Where the core's own messages go: the embedded broker, or the external broker over the core's client connection.</summary>
+public interface IOutboxSink
+{
+    /// <summary>False while the sink cannot take a message (the external broker is not connected): the rows wait.</summary>
+    bool Ready { get; }
+
+    /// <summary>Completes once the broker has taken the message (QoS 1); throws when it has not.</summary>
+    Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancel);
+}
+
+/// <summary>The embedded broker: the message is injected as if sent by the core.</summary>
+public sealed class EmbeddedSink(MqttServer server, string sender) : IOutboxSink
+{
+    public bool Ready => true;
+
+    public Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancel) =>
+        OutboxPublisher.InjectAsync(server, sender, topic, payload, retain, cancel);
+}
+
+public sealed class OutboxPublisher(CoreContext core, IOutboxSink sink)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
@@ -22,7 +42,10 @@ public sealed class OutboxPublisher(CoreContext core, MqttServer server)
         {
             while (!stop.IsCancellationRequested)
             {
-                await PublishPendingAsync(stop).ConfigureAwait(false);
+                if (sink.Ready)
+                {
+                    await PublishPendingAsync(stop).ConfigureAwait(false);
+                }
                 await Task.Delay(PollInterval, stop).ConfigureAwait(false);
             }
         }
@@ -37,13 +60,13 @@ public sealed class OutboxPublisher(CoreContext core, MqttServer server)
         {
             foreach (var m in core.Db(db => MqttOutbox.Pending(db)))
             {
-                await InjectAsync(server, core.Config.Name, m.Topic, m.Message, m.Retain, stop).ConfigureAwait(false);
+                await sink.PublishAsync(m.Topic, m.Message, m.Retain, stop).ConfigureAwait(false);
                 core.Db(db => { MqttOutbox.MarkPublished(db, m.Seq, core.Clock.GetUtcNow()); return 0; });
                 Log.Info($"published outbox message {m.Seq} on '{m.Topic}'{(m.Retain ? " (retained)" : "")}");
             }
             foreach (var m in core.Db(db => MqttEventLog.PendingAggregateEvents(db)))
             {
-                await InjectAsync(server, core.Config.Name, m.Topic, m.Message, false, stop).ConfigureAwait(false);
+                await sink.PublishAsync(m.Topic, m.Message, false, stop).ConfigureAwait(false);
                 core.Db(db => { MqttEventLog.MarkAggregateEventPublished(db, m.Seq, core.Clock.GetUtcNow()); return 0; });
             }
         }
