@@ -6,9 +6,8 @@
 // a message published while the core is stopped is verified once it is back (its session is
 // persistent); a `core publish` made while mosquitto is down goes out when mosquitto is back.
 // mosquitto runs on the configuration `tapir core mosquitto-config` writes (TLS, require_certificate,
-// use_identity_as_username, the ACL as %u patterns and user blocks, the CRL, persistence) plus one
-// line: room for 100,000 queued messages per session (mosquitto's default of 1000 drops the rest
-// while the core is away).
+// use_identity_as_username, the ACL as %u patterns and user blocks, the CRL, persistence, room for
+// 100,000 queued messages per session), unedited.
 using System.Diagnostics;
 using System.Net.Http;
 using Tapir.Storage;
@@ -44,9 +43,6 @@ public sealed class ExternalBrokerWorld : IDisposable
         Directory.CreateDirectory(dir.File("data"));
         Must(Run.Process("chown", ["mosquitto", dir.File("data")]));
         Must(Core.Tapir("core", "mosquitto-config", "--out", conf, "--listen", $"127.0.0.1:{port}", "--data", dir.File("data")));
-        // The one line added to the generated configuration: room for what edges publish while the core is
-        // away (mosquitto's default of 1000 queued messages per session drops the rest).
-        System.IO.File.AppendAllText(Path.Combine(conf, "mosquitto.conf"), "max_queued_messages 100000\n");
         Broker = new Mosquitto(conf, Core.StateDir, port);
         Broker.Start();
         StartCore();
@@ -328,7 +324,8 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
             world.Core.Environment.Remove("NOTIFY_SOCKET");
         }
         var buffer = new byte[512];
-        Assert.Equal($"READY=1\nSTATUS=listening on 127.0.0.1:{world.Core.Port} (API); MQTT through the external broker mqtts://127.0.0.1:{world.Broker.Port} as client {ExternalBrokerWorld.CoreName}-core",
+        string secret = File.ReadAllText(Path.Combine(world.Core.StateDir, "mqtt-client-id")).TrimEnd('\n');
+        Assert.Equal($"READY=1\nSTATUS=listening on 127.0.0.1:{world.Core.Port} (API); MQTT through the external broker mqtts://127.0.0.1:{world.Broker.Port} as client {ExternalBrokerWorld.CoreName}-core-{secret[..4]}…",
             System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer)));
         world.Core.AssertLogged("(session resumed, broker receive maximum ");
         string[] lines = sub.Lines();
@@ -388,21 +385,34 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
     }
 
     [Fact]
-    public void AnEdgeCanTakeTheCoresClientIdAtMosquittoTheKnownLimit()
+    public void AnEdgeCannotNameTheCoresSecretClientId()
     {
-        // Mosquitto does not bind client ids to certificates: an edge that connects with the core's client
-        // id and a clean start ends the core's connection and its session; the core reconnects with a new one.
+        // Mosquitto does not bind client ids to certificates, so the core's id carries 128 secret bits
+        // (CoreClientId): an edge connecting with a clean start as `<core.name>-core`, the id an
+        // earlier version used, disturbs nothing, and the secret is in no log.
+        string path = Path.Combine(world.Core.StateDir, "mqtt-client-id");
+        string secret = File.ReadAllText(path).TrimEnd('\n');
+        Assert.Matches("^[0-9a-f]{32}$", secret);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         string node = world.NewNode();
         string state = world.Enroll(node);
         int before = world.Connects;
-        var r = Run.Process("mosquitto_sub", ["-V", "5", "-h", "127.0.0.1", "-p", world.Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--cafile", Ca, "--cert", Path.Combine(state, "tls.crt"), "--key", Path.Combine(state, "tls.key"), "-i", $"{ExternalBrokerWorld.CoreName}-core",
-            "-t", $"observations/down/{Guid.NewGuid():N}", "-C", "1", "-W", "3"]);
-        Assert.NotEqual(0, r.ExitCode); // nothing is published there: taken back by the core, or timed out
-        world.WaitForConnects(before + 1);
-        Assert.Contains("level=warning msg=\"disconnected from the external MQTT broker", world.Core.LogText, StringComparison.Ordinal);
-        string last = world.Core.LogText.Split("msg=\"connected to the external MQTT broker")[^1];
-        Assert.Contains("(session new,", last, StringComparison.Ordinal);
+        int drops = ExternalBrokerWorld.Count(world.Core.LogText, "msg=\"disconnected from the external MQTT broker");
+        foreach (string id in new[] { $"{ExternalBrokerWorld.CoreName}-core", ExternalBrokerWorld.CoreName })
+        {
+            var r = Run.Process("mosquitto_sub", ["-V", "5", "-h", "127.0.0.1", "-p", world.Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--cafile", Ca, "--cert", Path.Combine(state, "tls.crt"), "--key", Path.Combine(state, "tls.key"), "-i", id,
+                "-t", $"observations/down/{Guid.NewGuid():N}", "-C", "1", "-W", "2"]);
+            Assert.True(r.ExitCode != 0, r.Stdout); // nothing is published there: it waited 2 s and timed out
+        }
+        Thread.Sleep(500);
+        Assert.Equal(before, world.Connects);
+        Assert.Equal(drops, ExternalBrokerWorld.Count(world.Core.LogText, "msg=\"disconnected from the external MQTT broker"));
+        string health = Get(world.MetricsPort, "healthz", out int status);
+        Assert.True(status == 200, health);
+        Assert.Contains("broker ok: connected to the external broker", health, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, world.Core.LogText, StringComparison.Ordinal);
+        Assert.Contains($"{ExternalBrokerWorld.CoreName}-core-{secret[..4]}…", world.Core.LogText, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class MosquittoAclTextTests
         foreach (string line in new[]
         {
             "per_listener_settings false", "allow_anonymous false", "acl_file /etc/tapir/mosquitto/acl", "max_packet_size 1024",
-            "persistence true", "persistence_location /var/lib/mosquitto/", "listener 8883 127.0.0.1",
+            "persistence true", "persistence_location /var/lib/mosquitto/", "max_queued_messages 100000", "listener 8883 127.0.0.1",
             "cafile /etc/tapir/mosquitto/ca.crt", "certfile /etc/tapir/mosquitto/server.crt", "keyfile /etc/tapir/mosquitto/server.key",
             "crlfile /etc/tapir/mosquitto/crl.pem", "require_certificate true", "use_identity_as_username true", "tls_version tlsv1.2",
         })

@@ -1,8 +1,11 @@
 // `core serve` with core.mqtt_mode = "external" (DESIGN §6.4, §6.6): no MQTT listener; one MQTT 5
 // client connection over TLS to the broker at core.mqtt_url (Mosquitto) with the core's server
 // certificate (serverAuth + clientAuth) and the broker accepted only with a serverAuth certificate
-// from the tapir root naming the host dialled (Edge.BrokerConnection). Client id `<core.name>-core`,
-// a persistent session (clean start false, session expiry 7 days), so what edges publish while the
+// from the tapir root naming the host dialled (Edge.BrokerConnection). Client id
+// `<core.name>-core-<secret>` (CoreClientId: 128 random bits kept 0600 in the state directory, never
+// logged), because mosquitto does not bind client ids to certificates: an edge that knew the id could
+// close the core's connection and end its session. A persistent session (clean start false,
+// session expiry 7 days), so what edges publish while the
 // core is away is delivered when it is back; a lost broker is redialled with exponential backoff
 // and jitter. Subscribes to `events/up/#` and `status/up/#` at QoS 1. The sender's identity is not
 // known from the connection here, so each message's node is the topic's node segment (the level
@@ -67,6 +70,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     public ExternalBroker(CoreContext core)
     {
         this.core = core;
+        clientId = CoreClientId.LoadOrCreate(core.State, core.Config.Name);
         ingress = new IngressVerifier(core);
         eventLog = new EventLogWriter(core);
         acl = new MqttAcl(core.Config.MqttAcl);
@@ -92,12 +96,16 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         core.BrokerConnected = false;
     }
 
-    public string ClientId => core.Config.Name + "-core";
+    /// <summary>The client id with its secret part (CoreClientId); only ever sent to the broker.</summary>
+    private readonly string clientId;
+
+    /// <summary>The client id as logged: the secret part cut to its first 4 characters.</summary>
+    public string ClientIdShown => CoreClientId.Shown(clientId);
 
     /// <summary>core.mqtt_url as configured (for the log).</summary>
     private string Url => core.Config.MqttUrl.OriginalString;
 
-    public string ReadyText => $"; MQTT through the external broker {Url} as client {ClientId}";
+    public string ReadyText => $"; MQTT through the external broker {Url} as client {ClientIdShown}";
 
     public bool Ready => client.IsConnected;
 
@@ -105,7 +113,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     {
         removed = core.Db(MqttEventLog.RemovedNodes);
         eventLog.Start();
-        Log.Info($"MQTT: external broker mode, no MQTT listener; connecting to {Url} as client {ClientId}");
+        Log.Info($"MQTT: external broker mode, no MQTT listener; connecting to {Url} as client {ClientIdShown}");
         loop = ConnectionLoopAsync(stopping.Token);
         outbox = new OutboxPublisher(core, this).RunAsync(stopping.Token);
         return Task.CompletedTask;
@@ -320,7 +328,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         var previous = identity;
         identity = core.State.ServerCertificate();
         previous?.Dispose();
-        var options = connection.Options(identity, ClientId, cleanStart: false, SessionExpiry);
+        var options = connection.Options(identity, clientId, cleanStart: false, SessionExpiry);
         options.ReceiveMaximum = ReceiveMaximum;
         Interlocked.Increment(ref generation);
         var result = await client.ConnectAsync(options, stop).ConfigureAwait(false);
@@ -342,7 +350,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             throw new TapirException($"the broker refused the subscription to {refusedFilter.TopicFilter.Topic}: {refusedFilter.ResultCode} (0x{(int)refusedFilter.ResultCode:x2})");
         }
         core.BrokerConnected = true;
-        Log.Info($"connected to the external MQTT broker {Url} as {ClientId} with certificate serial {Convert.ToHexStringLower(identity.SerialNumberBytes.Span)} (session {(result.IsSessionPresent ? "resumed" : "new")}, broker receive maximum {result.ReceiveMaximum ?? ushort.MaxValue}); subscribed to {string.Join(", ", Subscriptions)}");
+        Log.Info($"connected to the external MQTT broker {Url} as {ClientIdShown} with certificate serial {Convert.ToHexStringLower(identity.SerialNumberBytes.Span)} (session {(result.IsSessionPresent ? "resumed" : "new")}, broker receive maximum {result.ReceiveMaximum ?? ushort.MaxValue}); subscribed to {string.Join(", ", Subscriptions)}");
     }
 
     private static async Task PauseAsync(int failures, string why, CancellationToken stop)

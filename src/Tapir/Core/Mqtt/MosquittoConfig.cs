@@ -46,6 +46,9 @@ public static class MosquittoConfig
     /// <summary>Topics the core reads in external mode: the edges' up topics it verifies.</summary>
     public static readonly IReadOnlyList<string> CoreReads = ["events/up/#", "status/up/#"];
 
+    /// <summary>mosquitto's max_queued_messages in the generated configuration.</summary>
+    public const int MaxQueuedMessages = 100_000;
+
     public static string Conf(MosquittoSettings s)
     {
         string F(string file) => Path.Combine(s.Directory, file);
@@ -58,6 +61,9 @@ public static class MosquittoConfig
             max_packet_size {s.MaxPacketBytes}
             persistence true
             persistence_location {WithSlash(s.DataDirectory)}
+            # Messages kept for a client that is away (mosquitto's default is 1000): in external mode
+            # the core's session holds what edges publish while the core is stopped.
+            max_queued_messages {MaxQueuedMessages}
 
             # The only listener: TLS 1.2 or later, a client certificate from the tapir root, checked
             # against the CRL; the certificate's CN (the node name) is the MQTT username.
