@@ -11,6 +11,9 @@
 # Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
 # RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
 # Every edge connection uses one enrolled node's certificate with client id <node>-<i>.
+# MQTT_BROKERS (default "tapir mosquitto") picks the brokers to run. When MQTT_SNAPSHOT names a
+# file, once all edges are connected the broker's RSS, anonymous memory and thread count are
+# appended to it and its /proc/PID/smaps is copied to MQTT_SNAPSHOT.<broker>.<edges>.smaps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
@@ -23,6 +26,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 edges_list=${MQTT_EDGES:-1000 5000 10000}
 publishers=${MQTT_PUBLISHERS:-200}
 seconds=${MQTT_SECONDS:-20}
+brokers=${MQTT_BROKERS:-tapir mosquitto}
+snapshot=${MQTT_SNAPSHOT:-}
 node_name=bench.example.net
 admin=admin.example.net
 export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__CORE_ROLES=$admin TAPIR_MQTT__CORE_ROLE_PUBLISH='config/down/#'
@@ -60,6 +65,10 @@ run_load() {
   while [ ! -f "$pause" ]; do kill -0 "$load" 2>/dev/null || { cat "$out"; return 1; }; sleep 0.2; done
   sleep 2 # let the broker settle after the last handshake
   rss1=$(rss_kib "$pid"); cpu1=$(cpu_ticks "$pid")
+  if [ -n "$snapshot" ]; then
+    { echo "== $broker $edges edges"; grep -E '^(Rss|Anonymous|Threads):' "/proc/$pid/smaps_rollup" "/proc/$pid/status"; } >>"$snapshot"
+    cp "/proc/$pid/smaps" "$snapshot.$broker.$edges.smaps"
+  fi
   rm -f "$pause"
   while ! grep -q '"phase":"fanout"' "$out"; do sleep 0.1; done
   cpu2=$(cpu_ticks "$pid"); rss2=$(rss_kib "$pid")
@@ -76,9 +85,12 @@ run_load() {
 }
 
 for edges in $edges_list; do
-  core_start "$work/serve.$edges.log"
-  run_load tapir "$core_pid" "$core_mqtt_port" "$edges"
-  core_stop
+  if [[ " $brokers " == *" tapir "* ]]; then
+    core_start "$work/serve.$edges.log"
+    run_load tapir "$core_pid" "$core_mqtt_port" "$edges"
+    core_stop
+  fi
+  [[ " $brokers " == *" mosquitto "* ]] || continue
   port=$(core_free_port)
   cat >"$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
