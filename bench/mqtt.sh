@@ -8,7 +8,8 @@
 # counting successful PUBACKs. tapir verifies every message (Ed25519 JWS), commits it to its
 # durable event log and republishes it on verified/ before the PUBACK; mosquitto (no ACL, no
 # verification, no persistence) only routes, so its figure is the reference ceiling, not a peer.
-# Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
+# Broker CPU (utime+stime from /proc) per handshake and per message, the load client's own CPU
+# per message (it shares the machine's cores with the broker), RSS per connected edge, and
 # RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
 # Every edge connection uses one enrolled node's certificate with client id <node>-<i>.
 # MQTT_BROKERS (default "tapir mosquitto") picks the brokers to run. When MQTT_SNAPSHOT names a
@@ -78,10 +79,11 @@ run_load() {
   connect_ms=$(jq -r 'select(.phase=="connect").ms' "$out")
   fanout_ms=$(jq -r 'select(.phase=="fanout").ms' "$out"); missing=$(jq -r 'select(.phase=="fanout").missing' "$out")
   acked=$(jq -r 'select(.phase=="publish").acked' "$out"); rate=$(jq -r 'select(.phase=="publish").per_second' "$out")
+  client_us=$(jq -r 'select(.phase=="publish").client_cpu_us' "$out")
   awk -v b="$broker" -v e="$edges" -v c="$connect_ms" -v f="$fanout_ms" -v m="$missing" -v r="$rate" -v a="$acked" \
-      -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" 'BEGIN {
-    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
-      b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
+      -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" -v cu="$client_us" 'BEGIN {
+    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg (client %3.0f), RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
+      b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (a > 0 ? cu / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
 }
 
 for edges in $edges_list; do
