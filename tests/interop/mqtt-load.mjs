@@ -38,10 +38,13 @@ await Promise.all(Array.from({ length: t.concurrency }, async () => {
   }
 }));
 say({ phase: 'connect', edges: t.edges, ms: Math.round(performance.now() - start) });
-if (t.pauseFile) {
-  fs.writeFileSync(t.pauseFile, 'connected');
+// With a pause file: write it and wait until it is removed (the bench reads the broker's figures then).
+async function pause(what) {
+  if (!t.pauseFile) return;
+  fs.writeFileSync(t.pauseFile, what);
   while (fs.existsSync(t.pauseFile)) await new Promise((r) => setTimeout(r, 100));
 }
+await pause('connected');
 
 for (let i = 0; i < t.edges; i++) waiting.add(i);
 const admin = mqtt.connect(t.url, { ...tls(t.adminCert, t.adminKey), clientId: t.adminId, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
@@ -51,6 +54,7 @@ admin.publish('config/down/bench', t.config, { qos: 1, retain: true });
 const fanTimeout = new Promise((r) => setTimeout(() => r('timeout'), 60000));
 const fanResult = await Promise.race([fanout.then(() => 'ok'), fanTimeout]);
 say({ phase: 'fanout', ms: Math.round(performance.now() - fanStart), missing: waiting.size, result: fanResult });
+await pause('fanout');
 
 let acked = 0;
 let refused = 0;
