@@ -1,16 +1,17 @@
 // Memory per broker connection (issue 11: at most 50 KiB of RSS per connected edge). On Linux,
 // SslStream runs each connection on an OpenSSL SSL object, and OpenSSL keeps that object's record
-// read buffer and write buffer (about 17 KiB each) for the connection's whole life unless
+// read buffer and write buffer (up to about 17 KiB each) for the connection's whole life unless
 // SSL_MODE_RELEASE_BUFFERS is set; .NET does not set it. With it, OpenSSL frees each buffer as
-// soon as it holds no data and allocates it again for the next record, as mosquitto and nginx do.
-// The mode changes no TLS behaviour (protocol, ciphers, certificate checks): only when the two
-// buffers are held.
+// soon as it holds no data and allocates it again for the next record (nginx sets it too). The
+// mode changes no TLS behaviour (protocol, ciphers, certificate checks), only when the two
+// buffers are held. Measured with bench/mqtt.sh at 10,000 edges: 60 -> 46 KiB of RSS per edge.
 //
 // .NET has no API for the SSL object, so this reads SslStream's private `_securityContext` (a
 // SafeHandle whose handle is the SSL*, .NET 10 on Linux) and calls SSL_ctrl(SSL_CTRL_MODE) from
-// the libssl.so.3 that .NET itself loaded: the library is looked up with RTLD_NOLOAD, so nothing
-// is called in a libssl .NET did not load. Whenever one of these steps does not hold (another
-// runtime layout, another libssl), the connection keeps OpenSSL's default and nothing else changes.
+// libssl.so.3 only if that library is already loaded in the process (dlopen with RTLD_NOLOAD; .NET
+// loads it for SslStream), so nothing is called in a libssl other than the one .NET uses. Whenever
+// one of these steps does not hold (another runtime layout, another libssl), a warning is logged
+// once and the connection keeps OpenSSL's default; nothing else changes.
 using System.Net.Security;
 using System.Reflection;
 using System.Runtime.InteropServices;
