@@ -3,12 +3,14 @@
 # machine, same certificates, same load client (tests/interop/mqtt-load.mjs, MQTT.js). For each
 # edge count in MQTT_EDGES (default "1000 5000 10000"): N mTLS connections that all subscribe to
 # config/down/#, the time to connect them all, the time for one retained configuration to reach
-# every edge (published by a core role over MQTT, retained), then MQTT_PUBLISHERS (200) of them
+# every edge (published by a core role over MQTT, retained; with the broker's CPU for it, the core
+# role's one handshake included), then MQTT_PUBLISHERS (200) of them
 # publishing a signed QoS 1 message in a loop for MQTT_SECONDS (20) with one in flight each,
 # counting successful PUBACKs. tapir verifies every message (Ed25519 JWS), commits it to its
 # durable event log and republishes it on verified/ before the PUBACK; mosquitto (no ACL, no
 # verification, no persistence) only routes, so its figure is the reference ceiling, not a peer.
-# Broker CPU (utime+stime from /proc) per handshake and per message, RSS per connected edge, and
+# Broker CPU (utime+stime from /proc) per handshake and per message, the load client's own CPU
+# per message (it shares the machine's cores with the broker), RSS per connected edge, and
 # RSS at the start and end of the publish phase (set MQTT_SECONDS=600 for the issue's soak).
 # Every edge connection uses one enrolled node's certificate with client id <node>-<i>.
 # MQTT_MODES (default "embedded mosquitto external") picks the columns: embedded = tapir's own
@@ -21,6 +23,9 @@
 # phase until it has verified every acked one (or made no progress for 10 s), per second; then the
 # time until it has also republished every one on verified/ and acknowledged it to mosquitto
 # (tapir_mqtt_unacknowledged back to 0, at most 60 s more), and core CPU per message over both.
+# When MQTT_SNAPSHOT names a file, once all edges are connected the broker's RSS, anonymous memory
+# and thread count are appended to it and its /proc/PID/smaps is copied to
+# MQTT_SNAPSHOT.<mode>.<edges>.smaps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tapir=$PWD/bin/tapir
@@ -34,6 +39,7 @@ edges_list=${MQTT_EDGES:-1000 5000 10000}
 modes=${MQTT_MODES:-embedded mosquitto external}
 publishers=${MQTT_PUBLISHERS:-200}
 seconds=${MQTT_SECONDS:-20}
+snapshot=${MQTT_SNAPSHOT:-}
 node_name=bench.example.net
 admin=admin.example.net
 export TAPIR_CORE__STATE_DIR=$work/core TAPIR_CORE__CORE_ROLES=$admin TAPIR_MQTT__CORE_ROLE_PUBLISH='config/down/#'
@@ -71,22 +77,29 @@ run_load() {
   while [ ! -f "$pause" ]; do kill -0 "$load" 2>/dev/null || { cat "$out"; return 1; }; sleep 0.2; done
   sleep 2 # let the broker settle after the last handshake
   rss1=$(rss_kib "$pid"); cpu1=$(cpu_ticks "$pid")
+  if [ -n "$snapshot" ]; then
+    { echo "== $broker $edges edges"; grep -E '^(Rss|Anonymous|Threads):' "/proc/$pid/smaps_rollup" "/proc/$pid/status"; } >>"$snapshot"
+    cp "/proc/$pid/smaps" "$snapshot.$broker.$edges.smaps"
+  fi
   # The core's counts before the fan-out (which it takes no part in) and the publish phase.
   if [ "$broker" = external ]; then core_cpu2=$(cpu_ticks "$core_pid"); core_v2=$(core_verified); fi
   rm -f "$pause"
-  while ! grep -q '"phase":"fanout"' "$out"; do sleep 0.1; done
+  # The load client pauses again after the fan-out, so its CPU is the fan-out's alone.
+  while [ ! -f "$pause" ]; do kill -0 "$load" 2>/dev/null || { cat "$out"; return 1; }; sleep 0.1; done
   cpu2=$(cpu_ticks "$pid"); rss2=$(rss_kib "$pid")
   if [ "$broker" = external ]; then core_t2=$(date +%s.%N); fi
+  rm -f "$pause"
   wait "$load"
   rss3=$(rss_kib "$pid"); cpu3=$(cpu_ticks "$pid")
   local connect_ms fanout_ms missing acked rate
   connect_ms=$(jq -r 'select(.phase=="connect").ms' "$out")
   fanout_ms=$(jq -r 'select(.phase=="fanout").ms' "$out"); missing=$(jq -r 'select(.phase=="fanout").missing' "$out")
   acked=$(jq -r 'select(.phase=="publish").acked' "$out"); rate=$(jq -r 'select(.phase=="publish").per_second' "$out")
+  client_us=$(jq -r 'select(.phase=="publish").client_cpu_us' "$out")
   awk -v b="$broker" -v e="$edges" -v c="$connect_ms" -v f="$fanout_ms" -v m="$missing" -v r="$rate" -v a="$acked" \
-      -v hs="$(( cpu1 - cpu0 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" 'BEGIN {
-    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed), %6d msgs/s acked (%d in all), %5.0f us CPU/msg, RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
-      b, e, c / 1000, hs / hz * 1000 / e, f, m, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
+      -v hs="$(( cpu1 - cpu0 ))" -v fc="$(( cpu2 - cpu1 ))" -v pc="$(( cpu3 - cpu2 ))" -v hz="$hz" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v r3="$rss3" -v cu="$client_us" 'BEGIN {
+    printf "%-9s %6d edges: connect %6.1f s (%5.2f ms CPU/handshake), config to all %6d ms (%d missed, %4.0f ms CPU), %6d msgs/s acked (%d in all), %5.0f us CPU/msg (client %3.0f), RSS %5.1f KiB/edge, publish-phase RSS %d -> %d MiB\n",
+      b, e, c / 1000, hs / hz * 1000 / e, f, m, fc / hz * 1000, r, a, (a > 0 ? pc / hz * 1e6 / a : 0), (a > 0 ? cu / a : 0), (r1 - r0) / e, r2 / 1024, r3 / 1024 }'
   if [ "$broker" = external ]; then core_drain "$edges" "$acked"; fi
 }
 

@@ -2,7 +2,8 @@
 // MQTT 3.1.1 connections that all subscribe to config/down/# (as edges do), times how long the
 // connections take, then how long one retained configuration published by `admin` takes to reach
 // every edge, then lets the first P connections publish a pre-signed QoS 1 message in a loop (one
-// in flight each) for S seconds and counts successful PUBACKs. Prints one JSON line per phase.
+// in flight each) for S seconds and counts successful PUBACKs (and its own CPU time over that
+// phase). Prints one JSON line per phase.
 import * as fs from 'node:fs';
 import mqtt from 'mqtt';
 
@@ -37,10 +38,13 @@ await Promise.all(Array.from({ length: t.concurrency }, async () => {
   }
 }));
 say({ phase: 'connect', edges: t.edges, ms: Math.round(performance.now() - start) });
-if (t.pauseFile) {
-  fs.writeFileSync(t.pauseFile, 'connected');
+// With a pause file: write it and wait until it is removed (the bench reads the broker's figures then).
+async function pause(what) {
+  if (!t.pauseFile) return;
+  fs.writeFileSync(t.pauseFile, what);
   while (fs.existsSync(t.pauseFile)) await new Promise((r) => setTimeout(r, 100));
 }
+await pause('connected');
 
 for (let i = 0; i < t.edges; i++) waiting.add(i);
 const admin = mqtt.connect(t.url, { ...tls(t.adminCert, t.adminKey), clientId: t.adminId, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
@@ -50,11 +54,13 @@ admin.publish('config/down/bench', t.config, { qos: 1, retain: true });
 const fanTimeout = new Promise((r) => setTimeout(() => r('timeout'), 60000));
 const fanResult = await Promise.race([fanout.then(() => 'ok'), fanTimeout]);
 say({ phase: 'fanout', ms: Math.round(performance.now() - fanStart), missing: waiting.size, result: fanResult });
+await pause('fanout');
 
 let acked = 0;
 let refused = 0;
 const until = performance.now() + t.seconds * 1000;
 const pubStart = performance.now();
+const cpuStart = process.cpuUsage();
 await Promise.all(clients.slice(0, t.publishers).map((c) => new Promise((resolve) => {
   const one = () => {
     if (performance.now() >= until) return resolve();
@@ -63,7 +69,8 @@ await Promise.all(clients.slice(0, t.publishers).map((c) => new Promise((resolve
   one();
 })));
 const seconds = (performance.now() - pubStart) / 1000;
-say({ phase: 'publish', publishers: t.publishers, acked, refused, seconds: +seconds.toFixed(2), per_second: Math.round(acked / seconds) });
+const cpu = process.cpuUsage(cpuStart);
+say({ phase: 'publish', publishers: t.publishers, acked, refused, seconds: +seconds.toFixed(2), per_second: Math.round(acked / seconds), client_cpu_us: cpu.user + cpu.system });
 admin.end(true);
 await Promise.all(clients.map((c) => new Promise((r) => c.end(true, {}, r))));
 process.exit(0);

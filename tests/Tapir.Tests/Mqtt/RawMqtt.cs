@@ -69,7 +69,7 @@ internal static class RawMqtt
         return [.. bytes];
     }
 
-    private static byte[]? Read(SslStream tls)
+    internal static byte[]? Read(SslStream tls)
     {
         int first = tls.ReadByte();
         if (first < 0)

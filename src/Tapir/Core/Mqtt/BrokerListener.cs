@@ -94,9 +94,15 @@ public sealed class BrokerListener(IPEndPoint endpoint, X509Certificate2 certifi
             {
                 return;
             }
+            TlsBufferRelease.Apply(tls);
             var peer = tls.RemoteCertificate as X509Certificate2;
             var channel = new PacketLimitChannel(new MqttTcpChannel(tls, endpoint, remote, peer), maxPacketBytes, access);
-            using var adapter = new MqttChannelAdapter(channel, new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax)), logger);
+            // Without fragmentation each packet goes to SslStream in one write: one TLS record and one
+            // send, where MQTTnet's default writes a PUBLISH's header and payload as two of each.
+            using var adapter = new MqttChannelAdapter(channel, new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax)), logger)
+            {
+                AllowPacketFragmentation = false,
+            };
             if (ClientHandler is { } handler)
             {
                 await handler(adapter).ConfigureAwait(false);

@@ -205,9 +205,9 @@ public sealed class MqttBroker : ICoreBroker
             .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10))
             .WithMaxPendingMessagesPerClient(MaxPendingMessagesPerClient)
             .Build();
-        // Each connection keeps one packet writer for headers and properties (with packet fragmentation,
-        // MQTTnet's default, a payload is sent from its own buffer): small at first, and shrunk back to
-        // WriterBufferSizeMax after a larger packet.
+        // Each connection keeps one packet writer for headers and properties (a PUBLISH's payload is not
+        // copied into it; BrokerListener sends header and payload joined in a short-lived array): small
+        // at first, and shrunk back to WriterBufferSizeMax after a larger packet.
         options.WriterBufferSize = 512;
         options.WriterBufferSizeMax = 4096;
         return options;
