@@ -10,6 +10,8 @@
 // 100,000 queued messages per session), unedited.
 using System.Diagnostics;
 using System.Net.Http;
+using Tapir.Core.Mqtt;
+using Tapir.Security.Jose;
 using Tapir.Storage;
 using Tapir.Tests.Core;
 using Tapir.Tests.Edge;
@@ -382,6 +384,70 @@ public sealed class ExternalModeTests(ExternalBrokerWorld world) : IClassFixture
             await Task.Delay(50);
         }
         Assert.True(seen.SetEquals(lines), "the event log holds exactly the published messages");
+    }
+
+    [Fact]
+    public void VerifiedKeepsTheOrderTheBrokerDeliveredIn()
+    {
+        // 300 signed messages on one topic, one mosquitto_pub connection (-l: one message per line, QoS 1):
+        // the core role sees them on verified/ in the order they were published.
+        string node = world.NewNode();
+        string state = world.Enroll(node);
+        Assert.True(JwkParser.TryParse(File.ReadAllBytes(Path.Combine(state, "datakey.jwk")), out var key, out _));
+        const int count = 300;
+        string topic = $"events/up/{node}/order";
+        string lines = world.File($"order-{node}.txt");
+        File.WriteAllLines(lines, Enumerable.Range(0, count).Select(i => JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), key)));
+        using var sub = SubscribeAsRole($"verified/{topic}", count);
+        Thread.Sleep(300); // the subscription is in place before the first publish
+        var r = Run.Process("sh", ["-c", "exec mosquitto_pub \"$@\" < \"$0\"", lines, "-V", "5", "-h", "127.0.0.1", "-p", world.Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--cafile", Ca, "--cert", Path.Combine(state, "tls.crt"), "--key", Path.Combine(state, "tls.key"), "-q", "1", "-t", topic, "-l"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var seen = sub.Lines().Select(l =>
+        {
+            Assert.True(JwsParser.TryParse(System.Text.Encoding.UTF8.GetBytes(l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..]), 1 << 20, out var parsed, out _));
+            return System.Text.Json.JsonDocument.Parse(parsed!.Payload).RootElement.GetProperty("n").GetInt32();
+        }).ToList();
+        Assert.Equal(Enumerable.Range(0, count), seen);
+    }
+
+    [Fact]
+    public void AMessageTooLargeToRepublishIsRefusedAndAcknowledgedNotRetriedForever()
+    {
+        // mosquitto takes an edge PUBLISH up to its max_packet_size (mqtt.max_packet_bytes, 524288); under
+        // verified/ the same message is 9 bytes longer. Refused as TooLarge and acknowledged, it does not
+        // come back at every connection, and the core stays connected for everyone else.
+        string node = world.NewNode();
+        string state = world.Enroll(node);
+        Assert.True(JwkParser.TryParse(File.ReadAllBytes(Path.Combine(state, "datakey.jwk")), out var key, out _));
+        string topic = $"events/up/{node}/big";
+        const int limit = 524_288;
+        string jws = "";
+        for (int pad = limit - 1000; ; pad++)
+        {
+            jws = JwsSigner.Flattened(System.Text.Encoding.UTF8.GetBytes($"{{\"p\":\"{new string('x', pad * 3 / 4)}\"}}"), key);
+            long edgePacket = ExternalBroker.RepublishedPacketBytes(topic, jws.Length) - MqttBroker.VerifiedPrefix.Length;
+            if (edgePacket > limit - MqttBroker.VerifiedPrefix.Length + 1)
+            {
+                Assert.True(edgePacket <= limit, $"no size found in the window: {edgePacket}");
+                break;
+            }
+        }
+        string file = world.File($"big-{node}.jws");
+        File.WriteAllText(file, jws);
+        int connects = world.Connects;
+        PublishRaw(state, topic, file);
+        world.Core.AssertLogged($"topic '{topic}': TooLarge: on verified/… it would be a ");
+        string small = Signed(state, "{\"after\":\"the big one\"}", $"small-{node}");
+        using (var sub = SubscribeAsRole($"verified/events/up/{node}/small", 1))
+        {
+            Thread.Sleep(300);
+            PublishRaw(state, $"events/up/{node}/small", small);
+            Assert.Single(sub.Lines());
+        }
+        Assert.Equal(connects, world.Connects);
+        Assert.DoesNotContain(world.Events(), e => e.Node == node && e.Topic == topic);
+        Assert.Equal(1, ExternalBrokerWorld.Count(world.Core.LogText, $"topic '{topic}': TooLarge"));
     }
 
     [Fact]

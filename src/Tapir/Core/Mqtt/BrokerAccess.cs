@@ -175,7 +175,8 @@ public sealed class BrokerAccess(CoreContext core)
     {
         // The metric's reason is the Rejection's name alone (bounded); the log line has the detail.
         TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("refused"), TapirMetrics.Reason(reason.Split(':', ' ')[0]));
-        Log.Warning($"MQTT publish refused: node {node} topic '{Printable(topic)}': {reason}");
+        // Through the bounded refusal writer: a flood of bad messages cannot flood the log.
+        Log.Refusal($"MQTT publish refused: node {node} topic '{Printable(topic)}': {reason}");
     }
 
     private void Refuse(InterceptingSubscriptionEventArgs e, string node, string filter, string reason)

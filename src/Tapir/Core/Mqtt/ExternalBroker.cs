@@ -12,14 +12,20 @@
 // where an mqtt.edge_publish pattern has `{node}`): that node must not be removed, the publish ACL
 // must allow it the topic (retained publishes refused as in the embedded broker), and the JWS must
 // pass IngressVerifier (kid = the node, its data key). A refused message is logged and counted like
-// the embedded broker's, and acknowledged (it is not wanted again). An accepted one is written to
+// the embedded broker's, and acknowledged (it is not wanted again); so is one that would exceed the
+// broker's Maximum Packet Size once republished under `verified/` (it could never be delivered, and
+// unacknowledged it would come back at every connection). An accepted one is written to
 // the event log (group commit), then republished unchanged on `verified/<topic>` (QoS 1, PUBACK
-// awaited), and only then acknowledged to the broker (deferred PUBACK): a core that dies before
+// awaited), and only then acknowledged to the broker (deferred PUBACK). Messages are checked in the
+// order they arrive by one loop, and republished in that order by another, one at a time, so
+// `verified/…` keeps the order the broker delivered them in. A core that dies before
 // that gets the message again from its session (at least once; the event log may then hold it
 // twice). The outboxes are published over the same connection (IOutboxSink); while it is down they wait.
 // The core's own QoS 1 publishes keep to the broker's Receive Maximum (its CONNACK) and count as failed
 // after 30 s without a PUBACK.
 using System.Buffers;
+using System.Text;
+using System.Threading.Channels;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -58,6 +64,15 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     private HashSet<string> removed = new(StringComparer.Ordinal);
     private SemaphoreSlim sendQuota = new(ushort.MaxValue); // the broker's Receive Maximum, from its CONNACK
     private X509Certificate2? identity; // the certificate of the current connection, replaced at each attempt
+    private long maxPacket; // the broker's Maximum Packet Size (CONNACK) capped at mqtt.max_packet_bytes
+    private readonly Channel<Incoming> incoming = Channel.CreateUnbounded<Incoming>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Accepted> accepted = Channel.CreateUnbounded<Accepted>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private Task? checking;
+    private Task? republishing;
+
+    private readonly record struct Incoming(MqttApplicationMessageReceivedEventArgs Message, long Generation);
+
+    private readonly record struct Accepted(MqttApplicationMessageReceivedEventArgs Message, long Generation, string Node, byte[] Payload, Task Stored);
     private Task? loop;
     private Task? outbox;
     private TaskCompletionSource connectionEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,6 +96,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         {
             if (e.ClientWasConnected)
             {
+                Interlocked.Increment(ref generation); // what that connection delivered is not acknowledged on another
                 core.BrokerConnected = false;
                 if (!leaving)
                 {
@@ -114,6 +130,8 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         removed = core.Db(MqttEventLog.RemovedNodes);
         eventLog.Start();
         Log.Info($"MQTT: external broker mode, no MQTT listener; connecting to {Url} as client {ClientIdShown}");
+        checking = CheckLoopAsync();
+        republishing = RepublishLoopAsync();
         loop = ConnectionLoopAsync(stopping.Token);
         outbox = new OutboxPublisher(core, this).RunAsync(stopping.Token);
         return Task.CompletedTask;
@@ -137,6 +155,8 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             Log.Info($"disconnected from the external MQTT broker {Url}");
         }
         core.BrokerConnected = false;
+        incoming.Writer.TryComplete();
+        await Task.WhenAll(checking ?? Task.CompletedTask, republishing ?? Task.CompletedTask).ConfigureAwait(false);
         await eventLog.StopAsync().ConfigureAwait(false);
         Log.Info($"MQTT client stopped ({Interlocked.Read(ref verified)} verified edge messages, {Interlocked.Read(ref refused)} refused)");
     }
@@ -220,56 +240,111 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
 
     private Task Received(MqttApplicationMessageReceivedEventArgs e)
     {
-        // Acknowledged by HandleAsync once the message is committed and republished (or refused).
+        // Acknowledged once the message is committed and republished (or refused), by the loops below.
         e.AutoAcknowledge = false;
         Interlocked.Increment(ref handling);
-        _ = HandleAsync(e, Interlocked.Read(ref generation));
+        if (!incoming.Writer.TryWrite(new Incoming(e, Interlocked.Read(ref generation))))
+        {
+            Interlocked.Decrement(ref handling); // stopping: the broker sends it again on the next connection
+        }
         return Task.CompletedTask;
     }
 
-    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs e, long receivedOn)
+    /// <summary>Checks each message in arrival order; refused ones are acknowledged, accepted ones handed to the
+    /// event log (group commit) and, in the same order, to the republishing loop.</summary>
+    private async Task CheckLoopAsync()
     {
-        try
+        await foreach (var (e, receivedOn) in incoming.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            var message = e.ApplicationMessage;
-            byte[] payload = message.Payload.ToArray();
-            if (Refusal(message.Topic, payload, message.Retain, out string node) is string reason)
-            {
-                Interlocked.Increment(ref refused);
-                BrokerAccess.CountRefusedPublish(node, message.Topic, reason);
-                await AcknowledgeAsync(e, receivedOn).ConfigureAwait(false);
-                return;
-            }
+            bool done = true;
             try
             {
-                await eventLog.AppendAsync(new MqttEvent(node, message.Topic, payload, core.Clock.GetUtcNow().ToUnixTimeMilliseconds()), CancellationToken.None).ConfigureAwait(false);
+                if (leaving || receivedOn != Interlocked.Read(ref generation))
+                {
+                    continue; // stopping, or its connection is gone: the broker sends it again on the next one
+                }
+                var message = e.ApplicationMessage;
+                byte[] payload = message.Payload.ToArray();
+                if ((Refusal(message.Topic, payload, message.Retain, out string node) ?? TooLarge(message.Topic, payload.Length)) is string reason)
+                {
+                    Interlocked.Increment(ref refused);
+                    BrokerAccess.CountRefusedPublish(node, message.Topic, reason);
+                    await AcknowledgeAsync(e, receivedOn).ConfigureAwait(false);
+                    continue;
+                }
+                var stored = eventLog.AppendAsync(new MqttEvent(node, message.Topic, payload, core.Clock.GetUtcNow().ToUnixTimeMilliseconds()), CancellationToken.None);
+                done = !accepted.Writer.TryWrite(new Accepted(e, receivedOn, node, payload, stored));
             }
             catch (Exception ex)
             {
-                Log.Error($"MQTT event log: node {node} topic '{message.Topic}' not stored: {ex.GetType().Name}: {ex.Message}; not acknowledged, the broker sends it again on the next connection");
-                return;
+                Log.Error($"MQTT: a message on '{BrokerAccess.Printable(e.ApplicationMessage.Topic)}' not handled: {ex.GetType().Name}: {ex.Message}; not acknowledged, the broker sends it again on the next connection");
             }
-            Interlocked.Increment(ref verified);
-            TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("verified"));
+            finally
+            {
+                if (done)
+                {
+                    Interlocked.Decrement(ref handling);
+                }
+            }
+        }
+        accepted.Writer.TryComplete();
+    }
+
+    /// <summary>Waits for each accepted message's commit, republishes it on verified/ and acknowledges it, one at a
+    /// time in the order they were checked.</summary>
+    private async Task RepublishLoopAsync()
+    {
+        await foreach (var m in accepted.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            string topic = m.Message.ApplicationMessage.Topic;
             try
             {
-                await PublishAsync(MqttBroker.VerifiedPrefix + message.Topic, payload, false, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await m.Stored.ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.Error($"MQTT event log: node {m.Node} topic '{topic}' not stored: {ex.GetType().Name}: {ex.Message}; not acknowledged, the broker sends it again on the next connection");
+                    continue;
+                }
+                Interlocked.Increment(ref verified);
+                TapirMetrics.MqttMessages.Add(1, TapirMetrics.Outcome("verified"));
+                try
+                {
+                    await PublishAsync(MqttBroker.VerifiedPrefix + topic, m.Payload, false, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.Warning($"MQTT: node {m.Node} topic '{topic}' stored but not republished on {MqttBroker.VerifiedPrefix}… ({ex.Message}); not acknowledged, the broker sends it again on the next connection");
+                    continue;
+                }
+                await AcknowledgeAsync(m.Message, m.Generation).ConfigureAwait(false);
             }
-            catch (Exception ex)
+            finally
             {
-                Log.Warning($"MQTT: node {node} topic '{message.Topic}' stored but not republished on {MqttBroker.VerifiedPrefix}… ({ex.Message}); not acknowledged, the broker sends it again on the next connection");
-                return;
+                Interlocked.Decrement(ref handling);
             }
-            await AcknowledgeAsync(e, receivedOn).ConfigureAwait(false);
         }
-        catch (Exception ex)
-        {
-            Log.Error($"MQTT: a message on '{BrokerAccess.Printable(e.ApplicationMessage.Topic)}' not handled: {ex.GetType().Name}: {ex.Message}; not acknowledged, the broker sends it again on the next connection");
-        }
-        finally
-        {
-            Interlocked.Decrement(ref handling);
-        }
+    }
+
+    /// <summary>Null when the message, republished on verified/, fits the broker's Maximum Packet Size; else the reason.</summary>
+    private string? TooLarge(string topic, int payloadBytes)
+    {
+        long limit = Interlocked.Read(ref maxPacket);
+        long size = RepublishedPacketBytes(topic, payloadBytes);
+        return size > limit
+            ? $"TooLarge: on {MqttBroker.VerifiedPrefix}… it would be a {size}-byte packet, over the broker's maximum of {limit}"
+            : null;
+    }
+
+    /// <summary>The size of the MQTT 5 QoS 1 PUBLISH of <paramref name="payloadBytes"/> on verified/<paramref name="topic"/>
+    /// with no properties: fixed header, topic, packet id, property length, payload.</summary>
+    public static long RepublishedPacketBytes(string topic, int payloadBytes)
+    {
+        long remaining = 2 + Encoding.UTF8.GetByteCount(MqttBroker.VerifiedPrefix + topic) + 2 + 1 + (long)payloadBytes;
+        int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+        return 1 + lengthBytes + remaining;
     }
 
     private async Task AcknowledgeAsync(MqttApplicationMessageReceivedEventArgs e, long receivedOn)
@@ -337,6 +412,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             throw new TapirException($"CONNACK {result.ResultCode}");
         }
         Volatile.Write(ref sendQuota, new SemaphoreSlim(result.ReceiveMaximum is ushort most and > 0 ? most : ushort.MaxValue));
+        Interlocked.Exchange(ref maxPacket, Math.Min(result.MaximumPacketSize is uint size and > 0 ? size : long.MaxValue, core.Config.MqttMaxPacketBytes));
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (string topic in Subscriptions)
         {
