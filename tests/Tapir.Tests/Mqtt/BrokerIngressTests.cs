@@ -69,6 +69,7 @@ public sealed class BrokerIngressTests(BrokerCore broker) : IClassFixture<Broker
         { "truncated", "Malformed: not a JWS" },
         { "400 KiB of garbage (under mqtt.max_packet_bytes)", "Malformed: not a JWS" },
         { "alg none", "AlgorithmNotAllowed" },
+        { "own key, kid only in the unprotected header", "Malformed: kid is not in the protected header" },
     };
 
     [Theory]
@@ -119,8 +120,18 @@ public sealed class BrokerIngressTests(BrokerCore broker) : IClassFixture<Broker
             "truncated" => Steps.Publish(topic, Compact($$"""{"alg":"EdDSA","kid":"{{Edge1}}"}""", payload, RandomNumberGenerator.GetBytes(64))[..60]),
             "400 KiB of garbage (under mqtt.max_packet_bytes)" => Steps.PublishBytes(topic, RandomNumberGenerator.GetBytes(400 * 1024)),
             "alg none" => Steps.Publish(topic, Compact($$"""{"alg":"none","kid":"{{Edge1}}"}""", payload, [])),
+            "own key, kid only in the unprotected header" => Steps.Publish(topic, KidUnprotected(own, payload)),
             _ => throw new ArgumentException(forgery, nameof(forgery)),
         };
+    }
+
+    /// <summary>Flattened, signed with the node's own key, protected {"alg"} only and the kid in the unprotected header.</summary>
+    private static string KidUnprotected(JsonNode key, byte[] payload)
+    {
+        Assert.True(Tapir.Security.Jose.JwkParser.TryParse(Encoding.UTF8.GetBytes(key.ToJsonString()), out var jwk, out _));
+        string header = B64("{\"alg\":\"EdDSA\"}"u8.ToArray()), body = B64(payload);
+        byte[] signature = Tapir.Security.Jose.JwsCrypto.Sign(jwk, Tapir.Security.Jose.JwsAlgorithm.EdDSA, Encoding.ASCII.GetBytes($"{header}.{body}"));
+        return new JsonObject { ["payload"] = body, ["protected"] = header, ["header"] = new JsonObject { ["kid"] = Edge1 }, ["signature"] = B64(signature) }.ToJsonString();
     }
 
     private static string Hs256WithPublicKey(JsonNode key, byte[] payload)

@@ -1,6 +1,7 @@
 // Enforcement at ingress (DESIGN §2, §6.3, §6.4): a message an edge publishes must be a JWS
 // (compact, flattened or general) whose every signature verifies with that edge's data key from
-// the nodes table, under an asymmetric algorithm equal to the key's, with `kid` = the node = the
+// the nodes table, under an asymmetric algorithm equal to the key's, with `kid` in the protected
+// header (covered by the signature, where tapir and edm put it) and `kid` = the node = the
 // certificate's node = the topic's node segment (the level where the matched edge_publish pattern
 // has `{node}`). Anything else is refused with the library's reason. A node's parsed data key (its
 // JWS policy) and expanded publish patterns are kept: the data key is fixed at enrollment (node names
@@ -43,7 +44,23 @@ public sealed class IngressVerifier(CoreContext core)
         {
             return $"{Rejection.NameMismatch}: kid is not the node";
         }
+        if (!message.Signatures.All(s => KidIsProtected(s.ProtectedB64)))
+        {
+            return $"{Rejection.Malformed}: kid is not in the protected header";
+        }
         return JwsVerifier.TryVerify(message, policy, out _, out why) ? null : why.ToString();
+    }
+
+    /// <summary>Whether the protected header (already parsed and found strict by JwsParser) has a string `kid`.</summary>
+    private static bool KidIsProtected(string protectedB64)
+    {
+        if (!Security.Encoding.Base64Url.TryDecode(protectedB64, out byte[] json))
+        {
+            return false;
+        }
+        using var header = System.Text.Json.JsonDocument.Parse(json);
+        return header.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+            && header.RootElement.TryGetProperty("kid", out var kid) && kid.ValueKind == System.Text.Json.JsonValueKind.String;
     }
 
     /// <summary>Drops what is kept of a node (called when it is removed).</summary>
