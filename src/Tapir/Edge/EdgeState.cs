@@ -5,7 +5,8 @@
 // interrupted, so the pair on disk always matches and the old pair stays until the new one is whole.
 // renew.lock serialises renewals: whoever renews (`tapir edge renew`, the agent's RenewalLoop)
 // holds an exclusive flock on it from reading the current pair to writing the new one, and a running
-// agent reads a changed pair only while it can take that lock (never half-way through a swap).
+// agent, once started, reads a changed pair only while it can take that lock (never half-way
+// through a swap).
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;

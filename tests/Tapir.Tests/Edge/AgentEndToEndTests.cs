@@ -228,6 +228,45 @@ public sealed class AgentEndToEndTests
         agent.Stop();
     }
 
+    [Fact]
+    public async Task ARenewalWaitsForTheOneHoldingRenewLock()
+    {
+        // renew.lock is an exclusive flock; here the test process holds it, as a running renewal would.
+        using var world = new World();
+        var (node, alg) = Edges[0];
+        string state = world.Enroll(node, alg);
+        string lockFile = Path.Combine(state, "renew.lock");
+        var first = world.Core.Tapir("edge", "renew", "--state", state);
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(lockFile));
+        string firstSerial = SerialOnDisk(state);
+        using (new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var refused = world.Core.Tapir("edge", "renew", "--state", state, "--timeout", "1s", "--attempts", "1");
+            Assert.True(refused.ExitCode != 0, refused.Stdout);
+            Assert.Contains($"another renewal of {state} is still in progress after 1s ({lockFile} is locked); keeping the current certificate.", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(firstSerial, SerialOnDisk(state));
+        }
+
+        var held = new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        Task<ProcessResult> renewing;
+        try
+        {
+            renewing = Task.Run(() => world.Core.Tapir("edge", "renew", "--state", state, "--timeout", "30s"));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(renewing.IsCompleted, "the renewal did not wait for the lock");
+            Assert.Equal(firstSerial, SerialOnDisk(state));
+        }
+        finally
+        {
+            held.Dispose(); // released: the waiting renewal goes on
+        }
+        var waited = await renewing;
+        Assert.True(waited.ExitCode == 0, waited.Stderr + waited.Stdout);
+        Assert.Contains($"waiting for another renewal of {state} to finish ({lockFile} is locked)", waited.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(firstSerial, SerialOnDisk(state));
+    }
+
     private static string SerialOnDisk(string state)
     {
         using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(state, "tls.crt")));
