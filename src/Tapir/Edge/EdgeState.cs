@@ -3,9 +3,14 @@
 // Agent/ConfigStore.cs). A renewal writes tls.key.next and
 // tls.crt.next, then renames key and certificate in turn; loading finishes a rename a crash
 // interrupted, so the pair on disk always matches and the old pair stays until the new one is whole.
+// renew.lock serialises renewals: whoever renews (`tapir edge renew`, the agent's RenewalLoop)
+// holds an exclusive flock on it from reading the current pair to writing the new one, and a running
+// agent, once started, reads a changed pair only while it can take that lock (never half-way
+// through a swap).
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Tapir.Logging;
 using Tapir.Security.Jose;
 using Tapir.Storage;
 
@@ -31,6 +36,91 @@ public sealed class EdgeState(string directory)
     {
         FinishInterruptedRenewal();
         return Pem.ReadCertificateWithKey(PathOf("tls.crt"), PathOf("tls.key"));
+    }
+
+    /// <summary>
+    /// The TLS pair on disk if its certificate is no longer <paramref name="current"/> (renewed by
+    /// another process, `tapir edge renew`), loaded as strictly as at start; null if it is unchanged
+    /// or a renewal holds renew.lock now (the caller asks again at its next connect).
+    /// </summary>
+    public X509Certificate2? ChangedTlsIdentity(X509Certificate2 current)
+    {
+        if (!File.Exists(PathOf("tls.key.next")) && !File.Exists(PathOf("tls.crt.next")) && SameCertificate(current))
+        {
+            return null;
+        }
+        using var held = TryLockRenewal();
+        if (held is null)
+        {
+            return null;
+        }
+        var identity = TlsIdentity();
+        if (identity.RawDataMemory.Span.SequenceEqual(current.RawDataMemory.Span))
+        {
+            identity.Dispose();
+            return null;
+        }
+        return identity;
+    }
+
+    /// <summary>The TLS pair on disk, read under renew.lock so that no renewal is half-way through its swap.</summary>
+    public async Task<X509Certificate2> LockedTlsIdentityAsync(TimeSpan wait, CancellationToken cancel)
+    {
+        using var held = await LockRenewalAsync(wait, cancel).ConfigureAwait(false);
+        return TlsIdentity();
+    }
+
+    private bool SameCertificate(X509Certificate2 current)
+    {
+        using var onDisk = Pem.ReadCertificate(PathOf("tls.crt"));
+        return onDisk.RawDataMemory.Span.SequenceEqual(current.RawDataMemory.Span);
+    }
+
+    /// <summary>
+    /// The exclusive lock on renew.lock (flock, released when disposed or when the process ends),
+    /// waiting for another renewal to finish for at most <paramref name="wait"/>.
+    /// </summary>
+    public async Task<IDisposable> LockRenewalAsync(TimeSpan wait, CancellationToken cancel)
+    {
+        var deadline = DateTimeOffset.UtcNow + wait;
+        bool logged = false;
+        while (true)
+        {
+            if (TryLockRenewal() is { } held)
+            {
+                return held;
+            }
+            if (DateTimeOffset.UtcNow >= deadline)
+            {
+                throw new TapirException($"another renewal of {Directory} is still in progress after {Config.Durations.Format(wait)} ({PathOf("renew.lock")} is locked); keeping the current certificate.");
+            }
+            if (!logged)
+            {
+                Log.Info($"waiting for another renewal of {Directory} to finish ({PathOf("renew.lock")} is locked)");
+                logged = true;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancel).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The exclusive lock on renew.lock, or null while another process or thread holds it.</summary>
+    private FileStream? TryLockRenewal()
+    {
+        try
+        {
+            // FileShare.None: .NET takes flock(LOCK_EX | LOCK_NB) on the descriptor (Unix).
+            return new FileStream(PathOf("renew.lock"), new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     public Bootstrap ReadBootstrap()

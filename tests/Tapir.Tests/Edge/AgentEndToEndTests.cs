@@ -2,7 +2,8 @@
 // `tapir edge run` agents with Ed25519, Ed448 and ES256 data keys; the core SIGKILLed and restarted
 // under them; a JWKS rotation and retirement with `tapir core key rotate|retire`; forgeries from a
 // broker peer that may publish on the configuration topics; renewal of a one-hour certificate and
-// the reconnect with it. Part of issue 13 too: the agent's own /metrics and /healthz
+// the reconnect with it; a manual `tapir edge renew` beside a running agent, whose certificate the
+// agent takes into use at its next reconnect. Part of issue 13 too: the agent's own /metrics and /healthz
 // (edge.metrics_listen), its counters checked against what the test did.
 // (EdgeAgentTests covers the agent's message handling in detail against Debian's mosquitto.)
 using System.Net;
@@ -182,6 +183,125 @@ public sealed class AgentEndToEndTests
         agent.AssertLogged($"configuration config from configuration/{node}/config (signed by {world.Kid}) written to {state}/config/config.json: new");
         Assert.DoesNotContain("MQTT publish refused", world.Core.LogText, StringComparison.Ordinal);
         agent.Stop();
+    }
+
+    [Fact]
+    public async Task AManualRenewalWhileTheAgentRunsIsTakenIntoUseAtTheNextReconnect()
+    {
+        // `tapir edge renew` beside a running agent revokes the certificate the agent holds; the
+        // broker drops it, and the agent must connect again with the pair the renewal wrote.
+        using var world = new World();
+        int metricsPort = CoreProcess.FreePort();
+        var (node, alg) = Edges[2];
+        string state = world.Enroll(node, alg);
+        string firstSerial = SerialOnDisk(state);
+        using var agent = world.StartAgent(state, ("TAPIR_EDGE__STATUS_INTERVAL", "2s"), ("TAPIR_EDGE__METRICS_LISTEN", $"127.0.0.1:{metricsPort}"));
+        agent.AssertLogged($"with certificate serial {firstSerial} (session new)");
+        world.Core.AssertLogged($"MQTT client '{node}-tapir' connected: node {node}, certificate serial {firstSerial}");
+        agent.AssertLogged($"status published on status/up/{node}/tapir");
+
+        var r = world.Core.Tapir("edge", "renew", "--state", state);
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        string serial = SerialOnDisk(state);
+        Assert.NotEqual(firstSerial, serial);
+        Assert.StartsWith($"renewed {node}: serial ", r.Stdout, StringComparison.Ordinal);
+        var renewedAt = DateTimeOffset.UtcNow;
+
+        agent.AssertLogged($"level=info msg=\"certificate serial {serial} from {state} taken into use (renewed outside the agent; it replaces serial {firstSerial})\"", seconds: 15);
+        agent.AssertLogged($"connected to the broker mqtts://127.0.0.1:{world.Core.MqttPort}/ as {node}-tapir with certificate serial {serial} (session ");
+        world.Core.AssertLogged($"MQTT client '{node}-tapir' connected: node {node}, certificate serial {serial}");
+        Assert.InRange(DateTimeOffset.UtcNow - renewedAt, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        // The agent's renewal loop schedules its next renewal from the new certificate.
+        agent.AssertLogged($"renewal of certificate serial {serial} is due at ");
+
+        // A status signed after the reconnect, naming the new serial, verified and stored by the core.
+        await WaitForStatusWithSerial(world, node, serial);
+        world.ConfigureOne(node, "{\"after\":\"manual renewal\"}");
+        agent.AssertLogged($"configuration config from configuration/{node}/config (signed by {world.Kid}) written to {state}/config/config.json: new");
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/") };
+        var samples = PrometheusGrammar.Check(await http.GetStringAsync("metrics"));
+        Assert.InRange(samples[$"tapir_edge_certificate_expiry_seconds{{serial=\"{serial}\"}}"], 3500, 3600);
+        Assert.DoesNotContain(samples.Keys, k => k.Contains(firstSerial, StringComparison.Ordinal));
+        Assert.Equal(1, samples["tapir_edge_mqtt_connected"]);
+        Assert.Matches($"^broker connected\ncertificate ok: serial {serial}, 3[5-6][0-9][0-9]s left\n$", await http.GetStringAsync("healthz"));
+        agent.Stop();
+    }
+
+    [Fact]
+    public async Task ARenewalWaitsForTheOneHoldingRenewLock()
+    {
+        // renew.lock is an exclusive flock; here the test process holds it, as a running renewal would.
+        using var world = new World();
+        var (node, alg) = Edges[0];
+        string state = world.Enroll(node, alg);
+        string lockFile = Path.Combine(state, "renew.lock");
+        var first = world.Core.Tapir("edge", "renew", "--state", state);
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(lockFile));
+        string firstSerial = SerialOnDisk(state);
+        using (new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var refused = world.Core.Tapir("edge", "renew", "--state", state, "--timeout", "1s", "--attempts", "1");
+            Assert.True(refused.ExitCode != 0, refused.Stdout);
+            Assert.Contains($"another renewal of {state} is still in progress after 1s ({lockFile} is locked); keeping the current certificate.", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(firstSerial, SerialOnDisk(state));
+        }
+
+        var held = new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        Task<ProcessResult> renewing;
+        try
+        {
+            renewing = Task.Run(() => world.Core.Tapir("edge", "renew", "--state", state, "--timeout", "30s"));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(renewing.IsCompleted, "the renewal did not wait for the lock");
+            Assert.Equal(firstSerial, SerialOnDisk(state));
+        }
+        finally
+        {
+            held.Dispose(); // released: the waiting renewal goes on
+        }
+        var waited = await renewing;
+        Assert.True(waited.ExitCode == 0, waited.Stderr + waited.Stdout);
+        Assert.Contains($"waiting for another renewal of {state} to finish ({lockFile} is locked)", waited.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(firstSerial, SerialOnDisk(state));
+    }
+
+    private static string SerialOnDisk(string state)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(state, "tls.crt")));
+        return Convert.ToHexStringLower(certificate.SerialNumberBytes.Span);
+    }
+
+    /// <summary>Waits (10 s at most) for a status of the node in the core's event log, which holds only verified messages, that names the serial.</summary>
+    private static async Task WaitForStatusWithSerial(World world, string node, string serial)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var seen = new List<string>();
+        while (DateTime.UtcNow < deadline)
+        {
+            Tapir.Storage.Database.SqliteVersion(); // sets the SQLite provider
+            using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(world.Core.StateDir, Tapir.Storage.CoreDatabase.FileName)};Mode=ReadOnly;Pooling=False"))
+            {
+                db.Open();
+                seen = Tapir.Storage.MqttEventLog.List(db).Where(e => e.Node == node && e.Topic == $"status/up/{node}/tapir")
+                    .Select(e => StatusSerial(e.Message)).ToList();
+            }
+            if (seen.Contains(serial))
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+        Assert.Fail($"no verified status of {node} with certificate serial {serial} within 10 s; serials seen: {string.Join(", ", seen)}\n{world.Core.LogText}");
+    }
+
+    private static string StatusSerial(byte[] jws)
+    {
+        using var doc = JsonDocument.Parse(jws);
+        Assert.True(Tapir.Security.Encoding.Base64Url.TryDecode(doc.RootElement.GetProperty("payload").GetString()!, out var payload));
+        using var status = JsonDocument.Parse(payload);
+        return status.RootElement.GetProperty("certificate_serial").GetString()!;
     }
 
     [Fact]

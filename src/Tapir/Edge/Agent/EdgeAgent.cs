@@ -4,7 +4,10 @@
 // configuration topic, `config/down/#` and `observations/down/#` and publishes its signed status;
 // the status is published again every edge.status_interval. A lost broker is redialled with
 // exponential backoff and jitter; a renewed certificate (RenewalLoop) is taken into use by a
-// clean disconnect and a reconnect, never a restart. Stops at the token (SIGTERM via ProcessSignals).
+// clean disconnect and a reconnect, never a restart. Before every connect attempt it reads the
+// certificate in the state directory again: one renewed outside the agent (`tapir edge renew`, which
+// revokes the one in use, so the broker drops the agent) is taken into use by that reconnect.
+// Stops at the token (SIGTERM via ProcessSignals).
 // With edge.metrics_listen set it serves /metrics and /healthz (EdgeMetricsServer) while it runs.
 using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
@@ -34,6 +37,7 @@ public sealed class EdgeAgent : IDisposable
     private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
     private readonly SemaphoreSlim publishing = new(1, 1);
     private X509Certificate2 identity;
+    private RenewalLoop? renewal;
     private bool leaving; // true while the agent itself disconnects (renewal, stop)
     private TaskCompletionSource connectionEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -92,7 +96,7 @@ public sealed class EdgeAgent : IDisposable
             return new EdgeGaugeState(left, Serial(current), client.IsConnected, alg, dataKey.Curve ?? "", dataKey.Kid ?? "", thumbprint);
         };
         await using var metrics = config.MetricsListen.Length > 0 ? await EdgeMetricsServer.StartAsync(config.MetricsListen).ConfigureAwait(false) : null;
-        var renewal = new RenewalLoop(state, config.RenewAfter, UseRenewed);
+        renewal = new RenewalLoop(state, config.RenewAfter, UseRenewed);
         var background = Task.WhenAll(renewal.RunAsync(Identity, stop), StatusLoopAsync(stop));
         await ConnectionLoopAsync(stop).ConfigureAwait(false);
         await background.ConfigureAwait(false);
@@ -157,7 +161,7 @@ public sealed class EdgeAgent : IDisposable
 
     private async Task ConnectAsync(bool cleanStart, CancellationToken stop)
     {
-        var current = Identity;
+        var current = TakeRenewedOutside();
         var result = await client.ConnectAsync(broker.Options(current, ClientId, cleanStart, SessionExpiry), stop).ConfigureAwait(false);
         EdgeMetrics.MqttConnects.Add(1);
         Log.Info($"connected to the broker {broker.Mqtt.Broker} as {ClientId} with certificate serial {Serial(current)} (session {(result.IsSessionPresent ? "resumed" : "new")})");
@@ -233,6 +237,33 @@ public sealed class EdgeAgent : IDisposable
         {
             publishing.Release();
         }
+    }
+
+    /// <summary>
+    /// The identity to connect with: the one in use, or the pair in the state directory if another
+    /// process renewed it meanwhile (a pair that cannot be loaded is logged and the one in use kept).
+    /// </summary>
+    private X509Certificate2 TakeRenewedOutside()
+    {
+        var current = Identity;
+        X509Certificate2? changed;
+        try
+        {
+            changed = state.ChangedTlsIdentity(current);
+        }
+        catch (Exception e) when (e is TapirException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            Log.Warning($"the certificate in {state.Directory} cannot be loaded ({e.Message}); connecting with certificate serial {Serial(current)}");
+            return current;
+        }
+        if (changed is null)
+        {
+            return current;
+        }
+        Volatile.Write(ref identity, changed);
+        Log.Info($"certificate serial {Serial(changed)} from {state.Directory} taken into use (renewed outside the agent; it replaces serial {Serial(current)})");
+        renewal?.Adopt(changed);
+        return changed;
     }
 
     /// <summary>Takes a renewed certificate into use: a clean disconnect, then the loop reconnects with it.</summary>

@@ -1,6 +1,6 @@
 // Certificate renewal (DESIGN §4.3): a new P-256 key and CSR, a JWS by the data key only, posted
 // over mTLS with the current certificate (without one if the core refuses it: see PostAsync); the
-// new pair replaces the old only once fully written.
+// new pair replaces the old only once fully written, under the state directory's renew.lock.
 // A failed attempt keeps the old certificate and is retried with exponential backoff and jitter.
 // The agent renews at two thirds of the lifetime (DueAt).
 using System.Security.Cryptography;
@@ -49,6 +49,10 @@ public static class Renewer
 
     private static async Task<string> RenewWithinAsync(EdgeState state, TimeProvider clock, TimeSpan timeout, CancellationToken cancel)
     {
+        // One renewal of a state directory at a time (EdgeState.LockRenewalAsync): two at once could
+        // interleave their writes of the new pair, and the core revokes a node's certificate when it
+        // issues the next one, so the pair left on disk could be one already revoked.
+        using var held = await state.LockRenewalAsync(timeout, cancel).ConfigureAwait(false);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(timeout);
         try
