@@ -18,7 +18,9 @@
 // the event log (group commit), then republished unchanged on `verified/<topic>` (QoS 1, PUBACK
 // awaited), and only then acknowledged to the broker (deferred PUBACK). Messages are checked in the
 // order they arrive by one loop, and republished in that order by another, one at a time, so
-// `verified/…` keeps the order the broker delivered them in. A core that dies before
+// `verified/…` keeps the order the broker delivered them in. The core holds at most HeldBytesLimit of
+// edge messages (mosquitto 2.0.11 sends past the Receive Maximum): beyond it, it takes nothing more,
+// and once what it holds is done it reconnects so the broker sends the rest again. A core that dies before
 // that gets the message again from its session (at least once; the event log may then hold it
 // twice). The outboxes are published over the same connection (IOutboxSink); while it is down they wait.
 // The core's own QoS 1 publishes keep to the broker's Receive Maximum (its CONNACK) and count as failed
@@ -48,6 +50,12 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
 
     public static readonly string[] Subscriptions = ["events/up/#", "status/up/#"];
 
+    /// <summary>Bytes of edge messages (topic and payload) the core holds at most: mosquitto 2.0.11 sends past the
+    /// Receive Maximum, so without it one edge's large messages could hold gigabytes. A message that would go
+    /// over is not taken (nor acknowledged), nor is any after it; once those held are done the core reconnects
+    /// and the broker sends the rest again, in order.</summary>
+    public const long HeldBytesLimit = 64L << 20;
+
     /// <summary>How long a publish waits for its turn and its PUBACK before it counts as failed.</summary>
     public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(30);
 
@@ -70,9 +78,12 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     private Task? checking;
     private Task? republishing;
 
-    private readonly record struct Incoming(MqttApplicationMessageReceivedEventArgs Message, long Generation);
+    private long heldBytes; // topic and payload bytes of the messages being handled
+    private int overflowed; // 1 from the first message not taken (HeldBytesLimit) until the next connection
 
-    private readonly record struct Accepted(MqttApplicationMessageReceivedEventArgs Message, long Generation, string Node, byte[] Payload, Task Stored);
+    private readonly record struct Incoming(MqttApplicationMessageReceivedEventArgs Message, long Generation, long Bytes);
+
+    private readonly record struct Accepted(MqttApplicationMessageReceivedEventArgs Message, long Generation, long Bytes, string Node, byte[] Payload, Task Stored);
     private Task? loop;
     private Task? outbox;
     private TaskCompletionSource connectionEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -242,19 +253,55 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
     {
         // Acknowledged once the message is committed and republished (or refused), by the loops below.
         e.AutoAcknowledge = false;
-        Interlocked.Increment(ref handling);
-        if (!incoming.Writer.TryWrite(new Incoming(e, Interlocked.Read(ref generation))))
+        long bytes = e.ApplicationMessage.Payload.Length + e.ApplicationMessage.Topic.Length;
+        if (Volatile.Read(ref overflowed) != 0 || (Interlocked.Read(ref handling) > 0 && Interlocked.Read(ref heldBytes) + bytes > HeldBytesLimit))
         {
-            Interlocked.Decrement(ref handling); // stopping: the broker sends it again on the next connection
+            if (Interlocked.CompareExchange(ref overflowed, 1, 0) == 0)
+            {
+                Log.Warning($"MQTT: {Interlocked.Read(ref handling)} edge messages ({Interlocked.Read(ref heldBytes)} bytes) held: taking no more until they are done, then reconnecting; the broker sends the rest again");
+                ReconnectWhenDone(); // they may have been done meanwhile
+            }
+            return Task.CompletedTask; // not acknowledged: the broker sends it again on the next connection
+        }
+        Interlocked.Increment(ref handling);
+        Interlocked.Add(ref heldBytes, bytes);
+        if (!incoming.Writer.TryWrite(new Incoming(e, Interlocked.Read(ref generation), bytes)))
+        {
+            Done(bytes); // stopping: the broker sends it again on the next connection
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>One held message is done (acknowledged, refused, or left for the broker to send again).</summary>
+    private void Done(long bytes)
+    {
+        Interlocked.Add(ref heldBytes, -bytes);
+        Interlocked.Decrement(ref handling);
+        ReconnectWhenDone();
+    }
+
+    /// <summary>After an overflow, once everything taken is done (once per connection: overflowed 1 → 2), the
+    /// core reconnects so the broker sends what was not taken again.</summary>
+    private void ReconnectWhenDone()
+    {
+        if (Interlocked.Read(ref handling) == 0 && !leaving && Interlocked.CompareExchange(ref overflowed, 2, 1) == 1)
+        {
+            _ = ReconnectForTheRestAsync();
+        }
+    }
+
+    private async Task ReconnectForTheRestAsync()
+    {
+        Log.Info("MQTT: the held edge messages are done; reconnecting to the external broker for the ones not taken");
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), limit.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     /// <summary>Checks each message in arrival order; refused ones are acknowledged, accepted ones handed to the
     /// event log (group commit) and, in the same order, to the republishing loop.</summary>
     private async Task CheckLoopAsync()
     {
-        await foreach (var (e, receivedOn) in incoming.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (e, receivedOn, bytes) in incoming.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             bool done = true;
             try
@@ -273,7 +320,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
                     continue;
                 }
                 var stored = eventLog.AppendAsync(new MqttEvent(node, message.Topic, payload, core.Clock.GetUtcNow().ToUnixTimeMilliseconds()), CancellationToken.None);
-                done = !accepted.Writer.TryWrite(new Accepted(e, receivedOn, node, payload, stored));
+                done = !accepted.Writer.TryWrite(new Accepted(e, receivedOn, bytes, node, payload, stored));
             }
             catch (Exception ex)
             {
@@ -283,7 +330,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             {
                 if (done)
                 {
-                    Interlocked.Decrement(ref handling);
+                    Done(bytes);
                 }
             }
         }
@@ -323,7 +370,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
             }
             finally
             {
-                Interlocked.Decrement(ref handling);
+                Done(m.Bytes);
             }
         }
     }
@@ -406,6 +453,7 @@ public sealed class ExternalBroker : ICoreBroker, IOutboxSink
         var options = connection.Options(identity, clientId, cleanStart: false, SessionExpiry);
         options.ReceiveMaximum = ReceiveMaximum;
         Interlocked.Increment(ref generation);
+        Volatile.Write(ref overflowed, 0);
         var result = await client.ConnectAsync(options, stop).ConfigureAwait(false);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
